@@ -1,0 +1,34 @@
+# Two commands for a fresh machine (Python 3.11+, Node.js 20+):
+#   make synth   synthesize every stack of every environment to cdktf.out/
+#   make test    run the whole test suite
+# Both install what they need into .venv first, and only when pyproject.toml or
+# requirements.lock changed since the last install.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# jsii prints an end-of-life banner on Node 20; the cdktf CLI draws spinners without CI.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: synth test bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@command -v node >/dev/null || { echo "Node.js 20+ is required (jsii runs the cdktf libraries on it)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	touch $(STAMP)
+
+synth: $(STAMP)
+	$(BIN)/python main.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_synth.py
+
+clean:
+	rm -rf cdktf.out .pytest_cache

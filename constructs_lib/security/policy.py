@@ -1,0 +1,69 @@
+"""IAM policy documents built with the provider's ``aws_iam_policy_document`` data source.
+
+Statements are plain typed values; :func:`policy_document` turns them into a
+data source whose ``json`` attribute is what a role, key or bucket policy takes.
+Terraform renders and normalises the JSON, so no policy is a hand-written string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from constructs import Construct
+
+from constructs_lib.providers import aws
+
+
+@dataclass(frozen=True)
+class Condition:
+    test: str
+    variable: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Principal:
+    type: str
+    """``AWS``, ``Service``, ``Federated`` or ``*``."""
+    identifiers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Statement:
+    actions: tuple[str, ...]
+    resources: tuple[str, ...] = ()
+    effect: str = "Allow"
+    sid: str | None = None
+    principals: tuple[Principal, ...] = ()
+    conditions: tuple[Condition, ...] = field(default_factory=tuple)
+    not_actions: tuple[str, ...] = ()
+
+
+def policy_document(scope: Construct, id_: str, statements: list[Statement] | tuple[Statement, ...]):
+    """An ``aws_iam_policy_document`` data source for ``statements``; use its ``.json``."""
+    doc_statements = []
+    for st in statements:
+        doc_statements.append(
+            aws.data_aws_iam_policy_document.DataAwsIamPolicyDocumentStatement(
+                sid=st.sid,
+                effect=st.effect,
+                actions=list(st.actions) or None,
+                not_actions=list(st.not_actions) or None,
+                resources=list(st.resources) or None,
+                principals=[
+                    aws.data_aws_iam_policy_document.DataAwsIamPolicyDocumentStatementPrincipals(
+                        type=p.type, identifiers=list(p.identifiers)
+                    )
+                    for p in st.principals
+                ]
+                or None,
+                condition=[
+                    aws.data_aws_iam_policy_document.DataAwsIamPolicyDocumentStatementCondition(
+                        test=c.test, variable=c.variable, values=list(c.values)
+                    )
+                    for c in st.conditions
+                ]
+                or None,
+            )
+        )
+    return aws.data_aws_iam_policy_document.DataAwsIamPolicyDocument(scope, id_, statement=doc_statements)

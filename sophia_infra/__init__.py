@@ -1,0 +1,1 @@
+"""sophia_infra"""

@@ -1,0 +1,267 @@
+"""Typed, validated, immutable configuration.
+
+``config/project.yaml`` holds what every environment shares (the role of
+``Pulumi.yaml``); each other ``config/<env>.yaml`` is one environment (the role of
+``Pulumi.<stack>.yaml``): adding a file adds an environment.
+
+Everything is validated before any construct is built. A bad value raises
+:class:`ConfigError`, whose message names the file, the field path and the
+value; ``main.py`` prints it without a traceback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+PROJECT_FILE = "project.yaml"
+
+# Environment names end every resource name ({project}-{component}-{type}-{env}):
+# lowercase letters and digits only, so that names stay valid for S3, RDS and
+# OpenSearch, and short, so that they fit OpenSearch's 28-character limit.
+ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
+
+
+class ConfigError(Exception):
+    """A configuration file is invalid. ``str(error)`` is the user-facing message."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"invalid CIDR: {exc}") from None
+    if network.version != 4:
+        raise ValueError("only IPv4 VPC CIDRs are supported")
+    if not 16 <= network.prefixlen <= 28:
+        raise ValueError("a VPC CIDR must have a prefix length between /16 and /28 (AWS limit)")
+    return str(network)
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
+Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+InstanceType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+(\.search)?$")]
+PositiveInt = Annotated[int, Field(ge=1)]
+
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+
+def _retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        raise ValueError(f"CloudWatch Logs accepts only {', '.join(map(str, LOG_RETENTION_DAYS))} days")
+    return value
+
+
+class Model(BaseModel):
+    """Base of every configuration section: strict types, no unknown keys, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class StateConfig(Model):
+    """Where every stack keeps its Terraform state."""
+
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")]
+    """S3 bucket for all state files; created by the ``state-bootstrap`` stack."""
+    lock_table: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")]
+    """DynamoDB table for state locks (``LockID`` hash key)."""
+    region: Region
+    use_lockfile: bool = True
+    """Also lock with S3 native lock files (Terraform >= 1.10)."""
+
+
+class ProjectConfig(Model):
+    """Values every environment shares (``config/project.yaml``)."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,9}$")]
+    owner: Annotated[str, Field(min_length=1, max_length=128)]
+    cost_center: Annotated[str, Field(min_length=1, max_length=64)]
+    state: StateConfig
+
+
+class AwsConfig(Model):
+    region: Region
+    account_id: AccountId
+
+
+class NetworkConfig(Model):
+    vpc_cidr: Cidr
+    az_count: Annotated[int, Field(ge=1, le=6)]
+    nat_strategy: Literal["none", "single", "one_per_az"]
+    """``single``: one NAT gateway for all AZs (cheaper, one AZ's outage cuts egress);
+    ``one_per_az``: one per AZ (resilient); ``none``: no egress to the internet."""
+
+
+class InstanceSizes(Model):
+    api: InstanceType
+    worker: InstanceType
+    ml: InstanceType
+
+
+class Autoscaling(Model):
+    min: Annotated[int, Field(ge=0)]
+    max: PositiveInt
+    desired: Annotated[int, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Autoscaling:
+        if not self.min <= self.desired <= self.max:
+            raise ValueError(
+                f"min <= desired <= max must hold, got min={self.min}, desired={self.desired}, max={self.max}"
+            )
+        return self
+
+
+class ComputeConfig(Model):
+    instance_sizes: InstanceSizes
+    autoscaling: Autoscaling
+
+
+class LoggingConfig(Model):
+    retention_days: Annotated[int, AfterValidator(_retention)]
+
+
+class ResilienceConfig(Model):
+    multi_az: bool
+    deletion_protection: bool
+
+
+class DeploymentPolicy(Model):
+    """The seed's ``deploymentConfig``: how changes reach this environment."""
+
+    auto_approve: bool
+    window: Literal["any", "business-hours", "maintenance-window"]
+    pre_deployment_validation: bool
+    post_deployment_validation: bool
+    rollback_on_failure: bool = False
+
+
+class BlueGreenConfig(Model):
+    active: Literal["blue", "green"]
+
+
+class EnvironmentConfig(Model):
+    """One environment (``config/<env>.yaml``)."""
+
+    aws: AwsConfig
+    network: NetworkConfig
+    compute: ComputeConfig
+    logging: LoggingConfig
+    resilience: ResilienceConfig
+    debug: bool
+    deployment: DeploymentPolicy
+    blue_green: BlueGreenConfig
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A validated environment: its name (the file's stem), its file, its values."""
+
+    name: str
+    source: Path
+    config: EnvironmentConfig
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    project: ProjectConfig
+    environments: tuple[Environment, ...]
+
+    def environment(self, name: str) -> Environment:
+        for env in self.environments:
+            if env.name == name:
+                return env
+        known = ", ".join(e.name for e in self.environments)
+        raise ConfigError([f"unknown environment {name!r} (known: {known})"])
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
+
+
+def _describe(path: Path, error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors(include_url=False):
+        field = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            problems.append(f"{path}: {field}: missing required field")
+        elif item["type"] == "extra_forbidden":
+            problems.append(f"{path}: {field}: unknown field (value {item['input']!r})")
+        else:
+            problems.append(f"{path}: {field}: {message} (value {item['input']!r})")
+    return problems
+
+
+def _parse(model: type[Model], path: Path) -> Model:
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: expected a mapping at the top level, got {type(data).__name__}"])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, exc)) from None
+
+
+def _check_vpc_overlaps(environments: list[Environment]) -> list[str]:
+    # Environments may be peered or routed through a transit gateway later: keep
+    # their address spaces apart from the start.
+    problems = []
+    for i, first in enumerate(environments):
+        for second in environments[i + 1 :]:
+            a = ipaddress.ip_network(first.config.network.vpc_cidr)
+            b = ipaddress.ip_network(second.config.network.vpc_cidr)
+            if a.overlaps(b):
+                problems.append(
+                    f"{second.source}: network.vpc_cidr: {str(b)!r} overlaps {str(a)!r} "
+                    f"of environment {first.name!r} ({first.source})"
+                )
+    return problems
+
+
+def load(config_dir: Path | str = "config") -> AppConfig:
+    """Read and validate ``project.yaml`` and every ``<env>.yaml`` in ``config_dir``."""
+    config_dir = Path(config_dir)
+    project_path = config_dir / PROJECT_FILE
+    if not project_path.is_file():
+        raise ConfigError([f"{project_path}: file not found"])
+    project = _parse(ProjectConfig, project_path)
+
+    environments: list[Environment] = []
+    problems: list[str] = []
+    for path in sorted(config_dir.glob("*.yaml")):
+        if path.name == PROJECT_FILE:
+            continue
+        name = path.stem
+        if not ENV_NAME_PATTERN.fullmatch(name):
+            problems.append(
+                f"{path}: environment name {name!r} breaks the naming scheme: "
+                f"it must match {ENV_NAME_PATTERN.pattern} (lowercase letters and digits, 2-10 characters)"
+            )
+            continue
+        try:
+            environments.append(Environment(name, path, _parse(EnvironmentConfig, path)))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if not environments and not problems:
+        problems.append(f"{config_dir}: no environment files (<env>.yaml) found")
+    problems.extend(_check_vpc_overlaps(environments))
+    if problems:
+        raise ConfigError(problems)
+    return AppConfig(project=project, environments=tuple(environments))

@@ -1,0 +1,92 @@
+"""Synthesize the app atomically: all of ``cdktf.out/`` or none of it.
+
+The app is synthesized into a temporary sibling directory and swapped in only on
+success, so a bad configuration or a construct that rejects its arguments leaves
+the previous output exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from cdktf import App
+
+from constructs_lib.errors import ValidationError
+from sophia_infra import config as config_mod
+
+DEFAULT_OUTDIR = "cdktf.out"
+
+
+class SynthError(Exception):
+    """Synthesis failed for a reason the user can fix; ``str()`` is the message."""
+
+
+def build(app: App, config_dir: Path | str = "config") -> App:
+    """Build every stack of every environment on ``app`` (import here keeps start-up lazy)."""
+    from stacks import build_app
+
+    app_config = config_mod.load(config_dir)
+    build_app(app, app_config)
+    return app
+
+
+def synthesize(outdir: Path | str = DEFAULT_OUTDIR, config_dir: Path | str = "config") -> Path:
+    """Synthesize into ``outdir``, replacing it only if synthesis succeeds."""
+    outdir = Path(outdir).resolve()
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    # Validate the configuration before paying for the jsii runtime.
+    app_config = config_mod.load(config_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
+    try:
+        from stacks import build_app
+
+        app = App(outdir=str(staging))
+        build_app(app, app_config)
+        app.synth()
+        _swap(staging, outdir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return outdir
+
+
+def _swap(new: Path, target: Path) -> None:
+    # Two renames within one directory: the old output is replaced as a whole.
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        target.rename(old)
+    new.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _user_error(exc: BaseException) -> str | None:
+    """The message of an error the user can fix, or None for a bug (shown with its traceback)."""
+    if isinstance(exc, (config_mod.ConfigError, ValidationError, SynthError)):
+        return str(exc)
+    # An error raised inside an Aspect or a callback comes back through the jsii
+    # kernel as a RuntimeError whose message carries the original one.
+    text = str(exc)
+    marker = f"{ValidationError.__module__}."
+    if isinstance(exc, RuntimeError) and ("ValidationError" in text or "NamingError" in text):
+        return text.split("\n")[0].replace(marker, "")
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    outdir = os.environ.get("CDKTF_OUTDIR", DEFAULT_OUTDIR)
+    try:
+        synthesize(outdir)
+    except Exception as exc:  # noqa: BLE001 - report user errors cleanly, re-raise bugs
+        message = _user_error(exc)
+        if message is None:
+            raise
+        print(f"synth failed: {message}", file=sys.stderr)
+        print(f"synth failed: {outdir}/ was left unchanged", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,82 @@
+"""What every function stack of an environment shares: provider, tags, state backend, naming."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from cdktf import TerraformOutput, TerraformStack
+from constructs import Construct
+
+from constructs_lib import tagging
+from constructs_lib.naming import Naming
+from constructs_lib.providers import aws
+from constructs_lib.state.s3_backend import use_s3_backend
+from sophia_infra.config import Environment, EnvironmentConfig, ProjectConfig
+
+
+@dataclass(frozen=True)
+class StackContext:
+    """What a function stack needs to know about where it is deployed."""
+
+    project: ProjectConfig
+    environment: Environment
+
+    @property
+    def env_name(self) -> str:
+        return self.environment.name
+
+    @property
+    def config(self) -> EnvironmentConfig:
+        return self.environment.config
+
+    @property
+    def naming(self) -> Naming:
+        return Naming(self.project.name, self.environment.name)
+
+
+def state_key(project: str, environment: str, function: str) -> str:
+    return f"{project}/{environment}/{function}.tfstate"
+
+
+class EnvironmentStack(TerraformStack):
+    """A function stack (``<function>-<env>``) with the AWS provider, default tags and S3 state."""
+
+    function: ClassVar[str]
+
+    def __init__(self, scope: Construct, ctx: StackContext):
+        super().__init__(scope, f"{self.function}-{ctx.env_name}")
+        self.ctx = ctx
+        self.naming = ctx.naming
+        cfg = ctx.config
+        self.aws_provider = aws.provider.AwsProvider(
+            self,
+            "aws",
+            region=cfg.aws.region,
+            # A mistyped profile or role can never deploy an environment into another account.
+            allowed_account_ids=[cfg.aws.account_id],
+            default_tags=[
+                aws.provider.AwsProviderDefaultTags(
+                    tags=tagging.default_tags(
+                        project=ctx.project.name,
+                        environment=ctx.env_name,
+                        owner=ctx.project.owner,
+                        cost_center=ctx.project.cost_center,
+                    )
+                )
+            ],
+        )
+        state = ctx.project.state
+        use_s3_backend(
+            self,
+            bucket=state.bucket,
+            key=state_key(ctx.project.name, ctx.env_name, self.function),
+            region=state.region,
+            lock_table=state.lock_table,
+            use_lockfile=state.use_lockfile,
+        )
+        tagging.apply(self, self.function)
+
+    def output(self, name: str, value, description: str, sensitive: bool = False) -> TerraformOutput:
+        """A documented stack output (what reviewers and other stacks read)."""
+        return TerraformOutput(self, name, value=value, description=description, sensitive=sensitive)
