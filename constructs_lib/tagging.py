@@ -16,7 +16,13 @@ CloudTrail and AWS Config (see docs/infrastructure-best-practices.md).
 from __future__ import annotations
 
 import jsii
-from cdktf import Aspects, IAspect, TerraformDataSource, TerraformResource, TerraformStack
+from cdktf import (
+    Aspects,
+    IAspect,
+    TerraformDataSource,
+    TerraformResource,
+    TerraformStack,
+)
 from constructs import Construct, IConstruct
 
 MANAGED_BY = "cdktf"

@@ -18,7 +18,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
+
+from sophia_infra.config_types import (
+    AccountId,
+    Cidr,
+    InstanceType,
+    LogRetentionDays,
+    Model,
+    PositiveInt,
+    Region,
+)
 
 PROJECT_FILE = "project.yaml"
 
@@ -34,40 +44,6 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
-
-
-def _cidr(value: str) -> str:
-    try:
-        network = ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(f"invalid CIDR: {exc}") from None
-    if network.version != 4:
-        raise ValueError("only IPv4 VPC CIDRs are supported")
-    if not 16 <= network.prefixlen <= 28:
-        raise ValueError("a VPC CIDR must have a prefix length between /16 and /28 (AWS limit)")
-    return str(network)
-
-
-Cidr = Annotated[str, AfterValidator(_cidr)]
-AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
-Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
-InstanceType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+(\.search)?$")]
-PositiveInt = Annotated[int, Field(ge=1)]
-
-# CloudWatch Logs accepts only these retention periods.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
-
-
-def _retention(value: int) -> int:
-    if value not in LOG_RETENTION_DAYS:
-        raise ValueError(f"CloudWatch Logs accepts only {', '.join(map(str, LOG_RETENTION_DAYS))} days")
-    return value
-
-
-class Model(BaseModel):
-    """Base of every configuration section: strict types, no unknown keys, immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class StateConfig(Model):
@@ -130,7 +106,7 @@ class ComputeConfig(Model):
 
 
 class LoggingConfig(Model):
-    retention_days: Annotated[int, AfterValidator(_retention)]
+    retention_days: LogRetentionDays
 
 
 class ResilienceConfig(Model):

@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from constructs_lib.errors import ValidationError
-
 from constructs_lib.providers import aws
-from constructs_lib.security.policy import Condition, Principal, Statement, policy_document
+from constructs_lib.security.policy import (
+    Condition,
+    Principal,
+    Statement,
+    policy_document,
+)
 
 
 @dataclass(frozen=True)

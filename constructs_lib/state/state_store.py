@@ -15,7 +15,11 @@ from constructs import Construct
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.security.kms_key import KmsKey, KmsKeyProps
-from constructs_lib.storage.secure_bucket import LifecycleRule, SecureBucket, SecureBucketProps
+from constructs_lib.storage.secure_bucket import (
+    LifecycleRule,
+    SecureBucket,
+    SecureBucketProps,
+)
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,14 @@ from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from constructs_lib.errors import ValidationError
-
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
-from constructs_lib.security.policy import Condition, Principal, Statement, policy_document
+from constructs_lib.security.policy import (
+    Condition,
+    Principal,
+    Statement,
+    policy_document,
+)
 
 _STORAGE_CLASSES = {"STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"}
 

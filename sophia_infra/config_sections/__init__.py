@@ -1,0 +1,1 @@
+"""Sections of config/<env>.yaml, one module per area."""
