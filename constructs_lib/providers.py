@@ -33,8 +33,13 @@ import importlib.util
 import os
 import sys
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from jsii import _reference_map
+
+if TYPE_CHECKING:  # both are loaded on first access, see __getattr__ below
+    import cdktf_cdktf_provider_aws as aws
+    import cdktf_cdktf_provider_kubernetes as k8s
 
 # Python package name -> jsii assembly name.
 AWS_PACKAGE = "cdktf_cdktf_provider_aws"
