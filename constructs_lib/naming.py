@@ -47,6 +47,8 @@ class ResourceKind(Enum):
     SNS_TOPIC = NameRule(256, re.compile(r"^[A-Za-z0-9_-]+$"), "letters, digits, '-' and '_'")
     LAUNCH_TEMPLATE = NameRule(128, re.compile(r"^[A-Za-z0-9().\-/_]+$"), "letters, digits and '()./-_'")
     CLOUDWATCH_DASHBOARD = NameRule(255, re.compile(r"^[A-Za-z0-9_-]+$"), "letters, digits, '-' and '_'")
+    CLOUDWATCH_ALARM = NameRule(255, re.compile(r"^[A-Za-z0-9 ._/:()#-]+$"), "letters, digits, spaces and '._/:()#-'")
+    LOG_GROUP = NameRule(512, re.compile(r"^[A-Za-z0-9_./#-]+$"), "letters, digits and '_./#-'")
     ALB = NameRule(32, re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$"), "letters, digits and '-'")
     SECRET = NameRule(512, re.compile(r"^[A-Za-z0-9/_+=.@-]+$"), "letters, digits and '/_+=.@-'")
     K8S_NAME = NameRule(63, _LOWER_DASH, "lowercase letters, digits and '-' (RFC 1123 label)")
