@@ -26,10 +26,20 @@ from constructs_lib.security.policy import (
 _STORAGE_CLASSES = {"STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"}
 
 
+# S3 refuses transitions to the infrequent-access classes before 30 days (current
+# and noncurrent versions alike):
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html
+_MIN_DAYS = {"STANDARD_IA": 30, "ONEZONE_IA": 30}
+
+
 @dataclass(frozen=True)
 class Transition:
+    """Move objects to ``storage_class`` ``days`` after creation (or after becoming noncurrent)."""
+
     days: int
+    """Days after creation (current versions) or after becoming noncurrent. >= 0; >= 30 for ``*_IA``."""
     storage_class: str
+    """One of ``STANDARD_IA``, ``ONEZONE_IA``, ``INTELLIGENT_TIERING``, ``GLACIER_IR``, ``GLACIER``, ``DEEP_ARCHIVE``."""
 
 
 @dataclass(frozen=True)
@@ -37,12 +47,19 @@ class LifecycleRule:
     """One lifecycle rule; ``prefix`` ``""`` means the whole bucket (an explicit empty filter)."""
 
     id: str
+    """Rule id, unique within the bucket."""
     prefix: str = ""
+    """Key prefix the rule applies to. Default: ``""`` (every object)."""
     transitions: tuple[Transition, ...] = ()
+    """Transitions of current versions. Default: none."""
     noncurrent_transitions: tuple[Transition, ...] = ()
+    """Transitions of noncurrent versions. Default: none."""
     noncurrent_expiration_days: int | None = None
+    """Delete noncurrent versions this many days after they become noncurrent. Default: never."""
     expiration_days: int | None = None
+    """Expire current versions this many days after creation. Default: never."""
     abort_incomplete_multipart_upload_days: int = 7
+    """Abort multipart uploads left incomplete (their parts are billed but invisible). Default: 7."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +80,11 @@ class SecureBucketProps:
     access_log_bucket: str | None = None
     """Bucket receiving S3 server access logs. Default: none."""
     access_log_prefix: str = ""
+    """Key prefix of the access logs. Default: ``"<bucket_name>/"``."""
     force_destroy: bool = False
-    """Let ``terraform destroy`` delete a non-empty bucket. Never in production."""
+    """Let ``terraform destroy`` delete a non-empty bucket. Default: off. Stacks pass
+    ``storage.force_destroy_buckets`` from configuration, which refuses it in any
+    environment with ``resilience.deletion_protection`` (production)."""
     prevent_destroy: bool = False
     """Refuse to plan the bucket's destruction (Terraform lifecycle)."""
     extra_policy_statements: tuple[Statement, ...] = field(default_factory=tuple)
@@ -143,22 +163,83 @@ class SecureBucket(Construct):
         self.bucket_arn: str = self.bucket.arn
         self.bucket_id: str = self.bucket.id
 
+    def grant_read(self, grantee_id: str, role_name: str):
+        """Let the IAM role ``role_name`` read objects (and decrypt them with the bucket's key).
+
+        Returns the ``aws_iam_role_policy`` it attaches, named after ``grantee_id``.
+        """
+        return self._grant(grantee_id, role_name, "read", ("s3:GetObject", "s3:GetObjectVersion"), ("kms:Decrypt",))
+
+    def grant_read_write(self, grantee_id: str, role_name: str):
+        """Let the IAM role ``role_name`` read, write and delete objects."""
+        return self._grant(
+            grantee_id,
+            role_name,
+            "read-write",
+            ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"),
+            ("kms:Decrypt", "kms:GenerateDataKey"),
+        )
+
+    def _grant(self, grantee_id: str, role_name: str, access: str, object_actions: tuple[str, ...], kms_actions: tuple[str, ...]):
+        statements = [
+            Statement(sid="ListBucket", actions=("s3:ListBucket",), resources=(self.bucket.arn,)),
+            Statement(sid="Objects", actions=object_actions, resources=(f"{self.bucket.arn}/*",)),
+        ]
+        if self.props.sse_algorithm == "aws:kms":
+            # With SSE-KMS, S3 calls KMS as the caller: without these, reads fail with AccessDenied.
+            statements.append(Statement(sid="BucketKey", actions=kms_actions, resources=(self.props.kms_key_arn,)))
+        document = policy_document(self, f"grant-{grantee_id}-document", statements)
+        return aws.iam_role_policy.IamRolePolicy(
+            self, f"grant-{grantee_id}", name=f"s3-{access}-{self.props.bucket_name}", role=role_name, policy=document.json
+        )
+
     @staticmethod
     def _validate(id_: str, props: SecureBucketProps) -> None:
         if props.sse_algorithm not in ("aws:kms", "AES256"):
             raise ValidationError(f"SecureBucket {id_}: sse_algorithm must be 'aws:kms' or 'AES256', got {props.sse_algorithm!r}")
         if props.sse_algorithm == "aws:kms" and not props.kms_key_arn:
             raise ValidationError(f"SecureBucket {id_}: kms_key_arn is required with sse_algorithm 'aws:kms'")
+        if props.sse_algorithm == "AES256" and props.kms_key_arn:
+            raise ValidationError(
+                f"SecureBucket {id_}: kms_key_arn {props.kms_key_arn!r} would be ignored with sse_algorithm 'AES256'"
+            )
         if props.force_destroy and props.prevent_destroy:
             raise ValidationError(f"SecureBucket {id_}: force_destroy and prevent_destroy exclude each other")
+        ids = [rule.id for rule in props.lifecycle_rules]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValidationError(f"SecureBucket {id_}: lifecycle rule ids must be unique, got duplicates {duplicates!r}")
         for rule in props.lifecycle_rules:
-            for t in rule.transitions + rule.noncurrent_transitions:
-                if t.storage_class not in _STORAGE_CLASSES:
-                    raise ValidationError(
-                        f"SecureBucket {id_}: lifecycle rule {rule.id!r}: unknown storage class {t.storage_class!r}"
-                    )
-                if t.days < 0:
-                    raise ValidationError(f"SecureBucket {id_}: lifecycle rule {rule.id!r}: days must be >= 0, got {t.days}")
+            SecureBucket._validate_rule(id_, rule)
+
+    @staticmethod
+    def _validate_rule(id_: str, rule: LifecycleRule) -> None:
+        where = f"SecureBucket {id_}: lifecycle rule {rule.id!r}"
+        for t in rule.transitions + rule.noncurrent_transitions:
+            if t.storage_class not in _STORAGE_CLASSES:
+                raise ValidationError(f"{where}: unknown storage class {t.storage_class!r}")
+            minimum = _MIN_DAYS.get(t.storage_class, 0)
+            if t.days < minimum:
+                raise ValidationError(
+                    f"{where}: days of a transition to {t.storage_class} must be >= {minimum}, got {t.days}"
+                )
+        if rule.abort_incomplete_multipart_upload_days < 1:
+            raise ValidationError(
+                f"{where}: abort_incomplete_multipart_upload_days must be >= 1, "
+                f"got {rule.abort_incomplete_multipart_upload_days}"
+            )
+        for name, expiry, transitions in (
+            ("expiration_days", rule.expiration_days, rule.transitions),
+            ("noncurrent_expiration_days", rule.noncurrent_expiration_days, rule.noncurrent_transitions),
+        ):
+            if expiry is None:
+                continue
+            if expiry < 1:
+                raise ValidationError(f"{where}: {name} must be >= 1, got {expiry}")
+            latest = max((t.days for t in transitions), default=0)
+            if transitions and expiry <= latest:
+                # Objects would expire before (or as) they reach their last storage class.
+                raise ValidationError(f"{where}: {name} must be after the last transition ({latest} days), got {expiry}")
 
     def _policy(self, props: SecureBucketProps):
         arns = (self.bucket.arn, f"{self.bucket.arn}/*")
