@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from sophia_infra.config_sections.monitoring import MonitoringConfig
 from sophia_infra.config_types import (
     AccountId,
     Cidr,
@@ -139,6 +140,7 @@ class EnvironmentConfig(Model):
     debug: bool
     deployment: DeploymentPolicy
     blue_green: BlueGreenConfig
+    monitoring: MonitoringConfig
 
 
 @dataclass(frozen=True)
