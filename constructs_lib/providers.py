@@ -85,11 +85,19 @@ def _load_lazily(package: str) -> ModuleType:
     return module
 
 
+def submodule_fqn(assembly: str, python_name: str) -> str:
+    """The jsii FQN of a submodule: jsii-pacmak named the Python module by snake-casing
+    the TypeScript namespace (``s3Bucket`` -> ``s3_bucket``); this is the inverse.
+    tests/test_providers.py checks it against every submodule of both assemblies."""
+    head, *rest = python_name.split("_")
+    return f"{assembly}.{head}" + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def _register_submodules(package: str, submodules: frozenset[str]) -> None:
     assembly = _ASSEMBLIES[package]
     _reference_map._assembly_to_module[assembly] = package
     _reference_map._submodule_fqn_map.update(
-        {f"{assembly}.{name}": f"{package}.{name}" for name in submodules}
+        {submodule_fqn(assembly, name): f"{package}.{name}" for name in submodules}
     )
 
 

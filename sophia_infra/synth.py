@@ -19,22 +19,14 @@ from constructs_lib.errors import ValidationError
 from sophia_infra import config as config_mod
 
 DEFAULT_OUTDIR = "cdktf.out"
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 
 
 class SynthError(Exception):
     """Synthesis failed for a reason the user can fix; ``str()`` is the message."""
 
 
-def build(app: App, config_dir: Path | str = "config") -> App:
-    """Build every stack of every environment on ``app`` (import here keeps start-up lazy)."""
-    from stacks import build_app
-
-    app_config = config_mod.load(config_dir)
-    build_app(app, app_config)
-    return app
-
-
-def synthesize(outdir: Path | str = DEFAULT_OUTDIR, config_dir: Path | str = "config") -> Path:
+def synthesize(outdir: Path | str = DEFAULT_OUTDIR, config_dir: Path | str = DEFAULT_CONFIG_DIR) -> Path:
     """Synthesize into ``outdir``, replacing it only if synthesis succeeds."""
     outdir = Path(outdir).resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
@@ -79,9 +71,11 @@ def _user_error(exc: BaseException) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # cdktf synth passes its output directory in CDKTF_OUTDIR.
     outdir = os.environ.get("CDKTF_OUTDIR", DEFAULT_OUTDIR)
+    config_dir = os.environ.get("SOPHIA_CONFIG_DIR", DEFAULT_CONFIG_DIR)
     try:
-        synthesize(outdir)
+        synthesize(outdir, config_dir)
     except Exception as exc:  # noqa: BLE001 - report user errors cleanly, re-raise bugs
         message = _user_error(exc)
         if message is None:
