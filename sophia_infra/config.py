@@ -21,6 +21,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from sophia_infra.config_sections.monitoring import MonitoringConfig
+from sophia_infra.config_sections.network import NetworkConfig
 from sophia_infra.config_types import (
     AccountId,
     Cidr,
@@ -71,14 +72,6 @@ class ProjectConfig(Model):
 class AwsConfig(Model):
     region: Region
     account_id: AccountId
-
-
-class NetworkConfig(Model):
-    vpc_cidr: Cidr
-    az_count: Annotated[int, Field(ge=1, le=6)]
-    nat_strategy: Literal["none", "single", "one_per_az"]
-    """``single``: one NAT gateway for all AZs (cheaper, one AZ's outage cuts egress);
-    ``one_per_az``: one per AZ (resilient); ``none``: no egress to the internet."""
 
 
 class InstanceSizes(Model):

@@ -1,0 +1,76 @@
+"""Subnet CIDRs derived from the VPC CIDR: pure Python (``ipaddress``), no provider.
+
+Both the configuration model (to reject a VPC that is too small before anything
+is built) and the ``Networking`` construct (to lay the subnets out) use
+:func:`plan_subnets`, so the check and the layout can never disagree.
+
+Layout: tiers are allocated largest block first (ties in ``TIERS`` order), one
+block per AZ, from the start of the VPC range. Blocks of decreasing size packed
+from an aligned start are themselves aligned, so there are no gaps: the plan
+fits exactly when the sum of the blocks fits the VPC. Changing the AZ count or
+a prefix length moves the blocks that follow, and Terraform then replaces those
+subnets: size the tiers once, for the largest AZ count you expect.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+
+from constructs_lib.errors import ValidationError
+
+TIERS = ("public", "private", "database")
+"""public: load balancers and NAT gateways; private: workloads (EKS nodes and pods);
+database: isolated, no route out of the VPC."""
+
+# AWS: a subnet is at most the VPC and at least a /28 (16 addresses, 5 reserved).
+MIN_SUBNET_PREFIX = 28
+
+
+class SubnetPlanError(ValidationError):
+    """The VPC CIDR cannot hold the requested subnets."""
+
+
+def plan_subnets(vpc_cidr: str, az_count: int, prefix_lengths: Mapping[str, int]) -> dict[str, tuple[str, ...]]:
+    """Tier -> one CIDR per AZ (in AZ order), carved from ``vpc_cidr``.
+
+    Raises :class:`SubnetPlanError` naming the VPC CIDR, the tiers × AZs and the
+    addresses needed when the subnets do not fit.
+    """
+    vpc = ipaddress.ip_network(vpc_cidr, strict=True)
+    if az_count < 1:
+        raise SubnetPlanError(f"az_count must be >= 1, got {az_count!r}")
+    missing = [tier for tier in TIERS if tier not in prefix_lengths]
+    unknown = sorted(set(prefix_lengths) - set(TIERS))
+    if missing or unknown:
+        raise SubnetPlanError(
+            f"subnet prefix lengths must name exactly the tiers {', '.join(TIERS)}; "
+            f"missing {missing!r}, unknown {unknown!r}"
+        )
+    for tier in TIERS:
+        length = prefix_lengths[tier]
+        if not vpc.prefixlen <= length <= MIN_SUBNET_PREFIX:
+            raise SubnetPlanError(
+                f"the {tier} subnet prefix length must be between the VPC's /{vpc.prefixlen} "
+                f"and /{MIN_SUBNET_PREFIX}, got /{length}"
+            )
+
+    needed = sum(2 ** (32 - prefix_lengths[tier]) for tier in TIERS) * az_count
+    if needed > vpc.num_addresses:
+        blocks = " + ".join(f"{az_count} × {tier} /{prefix_lengths[tier]}" for tier in TIERS)
+        raise SubnetPlanError(
+            f"VPC CIDR {str(vpc)!r} ({vpc.num_addresses} addresses) is too small for "
+            f"{len(TIERS)} tiers × {az_count} AZs: {blocks} need {needed} addresses"
+        )
+
+    order = sorted(TIERS, key=lambda tier: (prefix_lengths[tier], TIERS.index(tier)))
+    cursor = int(vpc.network_address)
+    plan: dict[str, tuple[str, ...]] = {}
+    for tier in order:
+        size = 2 ** (32 - prefix_lengths[tier])
+        blocks = []
+        for _ in range(az_count):
+            blocks.append(str(ipaddress.ip_network((cursor, prefix_lengths[tier]))))
+            cursor += size
+        plan[tier] = tuple(blocks)
+    return {tier: plan[tier] for tier in TIERS}
