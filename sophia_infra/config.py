@@ -22,6 +22,8 @@ from pydantic import Field, ValidationError, model_validator
 
 from sophia_infra.config_sections.monitoring import MonitoringConfig
 from sophia_infra.config_sections.network import NetworkConfig
+from sophia_infra.config_sections.eks import EksConfig
+from sophia_infra.config_sections.gpu_nodes import GpuNodesConfig
 from sophia_infra.config_types import (
     AccountId,
     Cidr,
@@ -133,6 +135,8 @@ class EnvironmentConfig(Model):
     debug: bool
     deployment: DeploymentPolicy
     blue_green: BlueGreenConfig
+    eks: EksConfig
+    gpu_nodes: GpuNodesConfig
     monitoring: MonitoringConfig
 
 
