@@ -20,8 +20,11 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from sophia_infra.config_sections.model_registry import ModelRegistryConfig
+from sophia_infra.config_sections.models import Models
 from sophia_infra.config_sections.monitoring import MonitoringConfig
 from sophia_infra.config_sections.network import NetworkConfig
+from sophia_infra.config_sections.vector_db import VectorDbConfig
 from sophia_infra.config_sections.eks import EksConfig
 from sophia_infra.config_sections.gpu_nodes import GpuNodesConfig
 from sophia_infra.config_types import (
@@ -137,6 +140,9 @@ class EnvironmentConfig(Model):
     blue_green: BlueGreenConfig
     eks: EksConfig
     gpu_nodes: GpuNodesConfig
+    model_registry: ModelRegistryConfig
+    vector_db: VectorDbConfig
+    models: Models
     monitoring: MonitoringConfig
 
 
