@@ -24,7 +24,11 @@ from sophia_infra.config_sections.model_registry import ModelRegistryConfig
 from sophia_infra.config_sections.models import Models
 from sophia_infra.config_sections.monitoring import MonitoringConfig
 from sophia_infra.config_sections.network import NetworkConfig
+from sophia_infra.config_sections.storage import StorageConfig
 from sophia_infra.config_sections.vector_db import VectorDbConfig
+from sophia_infra.config_sections.alerts import AlertsConfig
+from sophia_infra.config_sections.database import DatabaseConfig
+from sophia_infra.config_sections.drift import DriftConfig
 from sophia_infra.config_sections.eks import EksConfig
 from sophia_infra.config_sections.gpu_nodes import GpuNodesConfig
 from sophia_infra.config_types import (
@@ -138,6 +142,10 @@ class EnvironmentConfig(Model):
     debug: bool
     deployment: DeploymentPolicy
     blue_green: BlueGreenConfig
+    database: DatabaseConfig
+    storage: StorageConfig
+    drift: DriftConfig
+    alerts: AlertsConfig
     eks: EksConfig
     gpu_nodes: GpuNodesConfig
     model_registry: ModelRegistryConfig
@@ -216,6 +224,39 @@ def _check_vpc_overlaps(environments: list[Environment]) -> list[str]:
     return problems
 
 
+def _check_config_recorders(environments: list[Environment]) -> list[str]:
+    # AWS allows one configuration recorder and delivery channel per account and
+    # region; a second `terraform apply` would fail (or silently take the first over).
+    # Global resources (IAM) are the same in every region: record them in one only.
+    problems = []
+    for i, first in enumerate(environments):
+        a, a_drift = first.config.aws, first.config.drift
+        for second in environments[i + 1 :]:
+            b, b_drift = second.config.aws, second.config.drift
+            if a.account_id != b.account_id:
+                continue
+            if a.region == b.region and a_drift.record_config and b_drift.record_config:
+                problems.append(
+                    f"{second.source}: drift.record_config: true, but {first.source} already owns the AWS Config "
+                    f"recorder of account {a.account_id} in {a.region} (one per account and region): set one to false"
+                )
+            elif a_drift.include_global_resources and b_drift.include_global_resources:
+                problems.append(
+                    f"{second.source}: drift.include_global_resources: true, but {first.source} already records "
+                    f"global resources of account {a.account_id} (in {a.region}): set one to false"
+                )
+    return problems
+
+
+def _check_force_destroy(environments: list[Environment]) -> list[str]:
+    return [
+        f"{env.source}: storage.force_destroy_buckets: must be false where resilience.deletion_protection is true "
+        f"(value True)"
+        for env in environments
+        if env.config.storage.force_destroy_buckets and env.config.resilience.deletion_protection
+    ]
+
+
 def load(config_dir: Path | str = "config") -> AppConfig:
     """Read and validate ``project.yaml`` and every ``<env>.yaml`` in ``config_dir``."""
     config_dir = Path(config_dir)
@@ -243,6 +284,8 @@ def load(config_dir: Path | str = "config") -> AppConfig:
     if not environments and not problems:
         problems.append(f"{config_dir}: no environment files (<env>.yaml) found")
     problems.extend(_check_vpc_overlaps(environments))
+    problems.extend(_check_config_recorders(environments))
+    problems.extend(_check_force_destroy(environments))
     if problems:
         raise ConfigError(problems)
     return AppConfig(project=project, environments=tuple(environments))
