@@ -1,0 +1,129 @@
+"""``VpcFlowLogs``: every flow of a VPC into a KMS-encrypted, retained CloudWatch log group.
+
+The delivery role trusts ``vpc-flow-logs.amazonaws.com`` only for flow logs of
+this account in this region (``aws:SourceAccount`` / ``aws:SourceArn``, against
+the confused deputy:
+https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html) and
+may write only to its own log group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from constructs_lib.errors import ValidationError
+from constructs_lib.providers import aws
+from constructs_lib.security.iam_role import InlinePolicy, IamRole, IamRoleProps
+from constructs_lib.security.policy import Condition, Principal, Statement
+
+# CloudWatch Logs accepts only these retention periods (0 would mean "forever").
+_RETENTION_DAYS = frozenset(
+    (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+)
+
+
+@dataclass(frozen=True)
+class VpcFlowLogsProps:
+    vpc_id: str
+    """The VPC whose traffic is logged."""
+    log_group_name: str
+    """Name of the CloudWatch log group created for the flow logs."""
+    role_name: str
+    """Name of the IAM role the flow-log service assumes to write."""
+    kms_key_arn: str
+    """KMS key encrypting the log group; its policy must let ``logs.<region>.amazonaws.com``
+    use it (the security stack's ``logs`` key does)."""
+    retention_days: int = 365
+    """Log retention, one of CloudWatch Logs' allowed values. Default: 365."""
+    traffic_type: str = "ALL"
+    """``ALL``, ``ACCEPT`` or ``REJECT``. Default: ``ALL`` (rejected flows alone miss exfiltration)."""
+    max_aggregation_interval: int = 600
+    """Seconds over which a flow is aggregated into one record: 60 or 600. Default: 600."""
+
+
+class VpcFlowLogs(Construct):
+    """Flow log, log group and delivery role for one VPC.
+
+    Outputs: ``log_group_name``, ``log_group_arn``, ``role_arn``, ``flow_log_id``.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: VpcFlowLogsProps):
+        super().__init__(scope, id_)
+        if props.retention_days not in _RETENTION_DAYS:
+            raise ValidationError(
+                f"VpcFlowLogs {id_}: retention_days must be one of CloudWatch Logs' values "
+                f"{sorted(_RETENTION_DAYS)}, got {props.retention_days!r}"
+            )
+        if props.traffic_type not in ("ALL", "ACCEPT", "REJECT"):
+            raise ValidationError(f"VpcFlowLogs {id_}: traffic_type must be ALL, ACCEPT or REJECT, got {props.traffic_type!r}")
+        if props.max_aggregation_interval not in (60, 600):
+            raise ValidationError(
+                f"VpcFlowLogs {id_}: max_aggregation_interval must be 60 or 600, got {props.max_aggregation_interval!r}"
+            )
+        if not props.kms_key_arn:
+            raise ValidationError(f"VpcFlowLogs {id_}: kms_key_arn is required (flow logs are encrypted), got {props.kms_key_arn!r}")
+
+        identity = aws.data_aws_caller_identity.DataAwsCallerIdentity(self, "identity")
+        partition = aws.data_aws_partition.DataAwsPartition(self, "partition")
+        region = aws.data_aws_region.DataAwsRegion(self, "region")
+        account = identity.account_id
+
+        self.log_group = aws.cloudwatch_log_group.CloudwatchLogGroup(
+            self,
+            "log-group",
+            name=props.log_group_name,
+            retention_in_days=props.retention_days,
+            kms_key_id=props.kms_key_arn,
+        )
+        self.role = IamRole(
+            self,
+            "role",
+            IamRoleProps(
+                role_name=props.role_name,
+                description="VPC flow logs delivery to CloudWatch Logs",
+                assumed_by=(Principal("Service", ("vpc-flow-logs.amazonaws.com",)),),
+                trust_conditions=(
+                    Condition("StringEquals", "aws:SourceAccount", (account,)),
+                    Condition(
+                        "ArnLike",
+                        "aws:SourceArn",
+                        (f"arn:{partition.partition}:ec2:{region.name}:{account}:vpc-flow-log/*",),
+                    ),
+                ),
+                inline_policies=(
+                    InlinePolicy(
+                        name="deliver-flow-logs",
+                        statements=(
+                            Statement(
+                                sid="WriteOwnLogGroup",
+                                actions=("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+                                resources=(self.log_group.arn, f"{self.log_group.arn}:*"),
+                            ),
+                            # DescribeLogGroups has no per-group resource: it lists by prefix.
+                            Statement(
+                                sid="FindLogGroup",
+                                actions=("logs:DescribeLogGroups",),
+                                resources=(f"arn:{partition.partition}:logs:{region.name}:{account}:log-group:*",),
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+        )
+        self.flow_log = aws.flow_log.FlowLog(
+            self,
+            "flow-log",
+            vpc_id=props.vpc_id,
+            traffic_type=props.traffic_type,
+            log_destination_type="cloud-watch-logs",
+            log_destination=self.log_group.arn,
+            iam_role_arn=self.role.role_arn,
+            max_aggregation_interval=props.max_aggregation_interval,
+            tags={"Name": props.log_group_name},
+        )
+        self.log_group_name: str = self.log_group.name
+        self.log_group_arn: str = self.log_group.arn
+        self.role_arn: str = self.role.role_arn
+        self.flow_log_id: str = self.flow_log.id
