@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 # jsii prints an end-of-life banner on Node 20; the cdktf CLI draws spinners without CI.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test bench clean
+.PHONY: synth test bench clean review
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -26,6 +26,13 @@ synth: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# make review BASE=origin/main [FORMAT=json] [HEAD_OUT=cdktf.out]: the synthesized diff of
+# the working tree against BASE (synthesized in a temporary git worktree), risks flagged.
+FORMAT ?= markdown
+review: $(STAMP)
+	@test -n "$(BASE)" || { echo "usage: make review BASE=<git-ref> [FORMAT=json] [HEAD_OUT=cdktf.out]"; exit 2; }
+	@$(BIN)/python -m sophia_infra.review --base-ref "$(BASE)" --format $(FORMAT) $(if $(HEAD_OUT),--head-out "$(HEAD_OUT)") $(REVIEW_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_synth.py
