@@ -1,0 +1,400 @@
+"""``VectorDatabase``: an Amazon OpenSearch Service domain for embeddings (k-NN search).
+
+Private by construction: the domain lives in the VPC's private subnets behind a
+security group that admits HTTPS only from the application tier. Encrypted at
+rest (customer key) and between nodes, HTTPS-only with a TLS 1.2 policy,
+fine-grained access control mapped to an IAM master role (no master password in
+state), slow/application/audit logs in retained, encrypted log groups, and
+CloudWatch alarms on cluster health that notify on ALARM and on recovery.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cdktf import Token
+from constructs import Construct
+
+from constructs_lib import tagging
+from constructs_lib.errors import ValidationError
+from constructs_lib.monitoring.alarms import AlarmProps, Comparison, MetricAlarm, TreatMissingData
+from constructs_lib.monitoring.dashboard_widgets import Metric
+from constructs_lib.naming import ResourceKind, check
+from constructs_lib.providers import aws
+from constructs_lib.security.policy import Condition, Principal, Statement, policy_document
+from sophia_infra.config_types import LOG_RETENTION_DAYS
+
+TLS_POLICIES = ("Policy-Min-TLS-1-2-2019-07", "Policy-Min-TLS-1-2-PFS-2023-10")
+_ENGINE = re.compile(r"^OpenSearch_\d+\.\d+$")
+# Log types OpenSearch Service can publish. Slow logs also need per-index thresholds
+# (index.search.slowlog.threshold.*) before anything is written.
+LOG_TYPES = ("INDEX_SLOW_LOGS", "SEARCH_SLOW_LOGS", "ES_APPLICATION_LOGS", "AUDIT_LOGS")
+
+
+@dataclass(frozen=True)
+class VectorDatabaseProps:
+    domain_name: str
+    """Domain name: 3-28 characters, lowercase letters, digits and '-', starting with a letter."""
+    vpc_id: str
+    """VPC of the domain's security group."""
+    subnet_ids: tuple[str, ...]
+    """Private subnets, one per AZ; the first ``availability_zones`` are used."""
+    allowed_security_group_ids: tuple[str, ...]
+    """Security groups admitted on 443 (the application tier's node security group). At least one."""
+    kms_key_arn: str
+    """Customer-managed key encrypting the indices, snapshots and swap (the ``data`` key)."""
+    log_kms_key_arn: str
+    """Key encrypting the log groups (the ``logs`` key; its policy must admit ``logs.<region>.amazonaws.com``)."""
+    log_retention_days: int
+    """Retention of the four log groups (a value CloudWatch Logs accepts)."""
+    alarm_topic_arn: str
+    """SNS topic notified when an alarm fires and when it recovers."""
+    instance_type: str
+    """Data node type, ``<family>.<size>.search``."""
+    instance_count: int = 1
+    """Data nodes. With zone awareness, a multiple of ``availability_zones``. Default: 1."""
+    volume_size_gb: int = 20
+    """gp3 volume per data node, GiB. Default: 20."""
+    volume_iops: int = 3000
+    """gp3 IOPS. Default: 3000 (gp3 baseline, no extra charge)."""
+    volume_throughput: int = 125
+    """gp3 throughput, MiB/s. Default: 125 (gp3 baseline)."""
+    availability_zones: int = 1
+    """1: no zone awareness; 2 or 3: replicas spread across that many AZs. Default: 1."""
+    dedicated_master_count: int = 0
+    """0, 3 or 5 dedicated cluster-manager nodes. Default: 0 (data nodes elect one)."""
+    dedicated_master_type: str | None = None
+    """Dedicated master type; required when ``dedicated_master_count`` > 0."""
+    engine_version: str = "OpenSearch_2.19"
+    """Engine version. Default: ``OpenSearch_2.19``."""
+    tls_security_policy: str = "Policy-Min-TLS-1-2-PFS-2023-10"
+    """Minimum TLS policy of the HTTPS endpoint. Default: TLS 1.2 with forward secrecy."""
+    automated_snapshot_start_hour: int = 2
+    """UTC hour of the daily automated snapshot. Default: 2."""
+    master_role_arn: str | None = None
+    """IAM role mapped to OpenSearch's ``all_access`` role. Default: a role created here,
+    assumable by IAM principals of this account that are allowed ``sts:AssumeRole`` on it."""
+    free_storage_alarm_percent: int = 25
+    """Alarm when a node's free storage falls to this share of its volume. Default: 25 (AWS recommendation)."""
+    jvm_pressure_alarm_percent: int = 95
+    """Alarm when JVM heap pressure stays at or above this. Default: 95 (AWS recommendation)."""
+
+
+@dataclass(frozen=True)
+class _AlarmSpec:
+    id: str
+    metric: str
+    stat: str
+    comparison: Comparison
+    threshold: float
+    period: int
+    evaluation_periods: int
+    datapoints_to_alarm: int
+    treat_missing_data: TreatMissingData
+    description: str
+
+
+class VectorDatabase(Construct):
+    """A private, encrypted OpenSearch domain with fine-grained access control and health alarms.
+
+    Outputs: ``domain_name``, ``domain_arn``, ``domain_endpoint``, ``security_group_id``,
+    ``master_role_arn``, ``log_group_names`` (log type -> name), ``alarm_names``.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: VectorDatabaseProps):
+        super().__init__(scope, id_)
+        tagging.set_component(self, "ai")
+        self._validate(id_, props)
+        self.props = props
+
+        identity = aws.data_aws_caller_identity.DataAwsCallerIdentity(self, "identity")
+        partition = aws.data_aws_partition.DataAwsPartition(self, "partition")
+        region = aws.data_aws_region.DataAwsRegion(self, "region")
+        self.account_id: str = identity.account_id
+        # Built from parts rather than read from the domain: the log resource policy and the
+        # access policy must exist before the domain, so they cannot reference it.
+        domain_arn = f"arn:{partition.partition}:es:{region.name}:{identity.account_id}:domain/{props.domain_name}"
+        account_root = f"arn:{partition.partition}:iam::{identity.account_id}:root"
+
+        self.security_group = self._security_group(props)
+        self.master_role_arn: str = props.master_role_arn or self._master_role(props, account_root, domain_arn)
+        self.log_groups = {
+            log_type: aws.cloudwatch_log_group.CloudwatchLogGroup(
+                self,
+                f"log-{log_type.lower().replace('_', '-')}",
+                name=check(f"/aws/opensearch/{props.domain_name}/{log_type.lower().replace('_', '-')}", ResourceKind.LOG_GROUP),
+                retention_in_days=props.log_retention_days,
+                kms_key_id=props.log_kms_key_arn,
+            )
+            for log_type in LOG_TYPES
+        }
+        log_policy = self._log_resource_policy(props, identity.account_id, domain_arn)
+
+        access_policy = policy_document(
+            self,
+            "access-policy",
+            [
+                # The resource policy only delegates to IAM: a principal also needs es:ESHttp*
+                # in its own policies, and fine-grained access control then maps it to roles.
+                Statement(
+                    sid="AccountPrincipals",
+                    actions=("es:ESHttp*",),
+                    resources=(f"{domain_arn}/*",),
+                    principals=(Principal("AWS", (account_root,)),),
+                )
+            ],
+        )
+        zone_aware = props.availability_zones > 1
+        dos = aws.opensearch_domain
+        self.domain = dos.OpensearchDomain(
+            self,
+            "domain",
+            domain_name=props.domain_name,
+            engine_version=props.engine_version,
+            cluster_config=dos.OpensearchDomainClusterConfig(
+                instance_type=props.instance_type,
+                instance_count=props.instance_count,
+                dedicated_master_enabled=props.dedicated_master_count > 0,
+                dedicated_master_count=props.dedicated_master_count or None,
+                dedicated_master_type=props.dedicated_master_type if props.dedicated_master_count else None,
+                zone_awareness_enabled=zone_aware,
+                zone_awareness_config=dos.OpensearchDomainClusterConfigZoneAwarenessConfig(
+                    availability_zone_count=props.availability_zones
+                )
+                if zone_aware
+                else None,
+            ),
+            ebs_options=dos.OpensearchDomainEbsOptions(
+                ebs_enabled=True,
+                volume_type="gp3",
+                volume_size=props.volume_size_gb,
+                iops=props.volume_iops,
+                throughput=props.volume_throughput,
+            ),
+            vpc_options=dos.OpensearchDomainVpcOptions(
+                subnet_ids=list(props.subnet_ids[: props.availability_zones]),
+                security_group_ids=[self.security_group.id],
+            ),
+            encrypt_at_rest=dos.OpensearchDomainEncryptAtRest(enabled=True, kms_key_id=props.kms_key_arn),
+            node_to_node_encryption=dos.OpensearchDomainNodeToNodeEncryption(enabled=True),
+            domain_endpoint_options=dos.OpensearchDomainDomainEndpointOptions(
+                enforce_https=True, tls_security_policy=props.tls_security_policy
+            ),
+            advanced_security_options=dos.OpensearchDomainAdvancedSecurityOptions(
+                enabled=True,
+                anonymous_auth_enabled=False,
+                # IAM only: no internal users, so no master password to keep in Terraform state.
+                internal_user_database_enabled=False,
+                master_user_options=dos.OpensearchDomainAdvancedSecurityOptionsMasterUserOptions(
+                    master_user_arn=self.master_role_arn
+                ),
+            ),
+            access_policies=access_policy.json,
+            # OpenSearch 5.3+ takes hourly snapshots whatever this says; the hour is kept
+            # so that the daily retention point is predictable for restores.
+            snapshot_options=dos.OpensearchDomainSnapshotOptions(
+                automated_snapshot_start_hour=props.automated_snapshot_start_hour
+            ),
+            software_update_options=dos.OpensearchDomainSoftwareUpdateOptions(auto_software_update_enabled=True),
+            log_publishing_options=[
+                dos.OpensearchDomainLogPublishingOptions(
+                    log_type=log_type, cloudwatch_log_group_arn=group.arn, enabled=True
+                )
+                for log_type, group in self.log_groups.items()
+            ],
+            # The service checks at creation that it may write to the log groups.
+            depends_on=[log_policy],
+        )
+
+        self.domain_name: str = self.domain.domain_name
+        self.domain_arn: str = self.domain.arn
+        self.domain_endpoint: str = self.domain.endpoint
+        self.security_group_id: str = self.security_group.id
+        self.log_group_names: dict[str, str] = {t: g.name for t, g in self.log_groups.items()}
+        self.alarms = self._alarms(props)
+        self.alarm_names: tuple[str, ...] = tuple(a.alarm_name for a in self.alarms)
+
+    # --- validation ---------------------------------------------------------------------
+
+    @staticmethod
+    def _validate(id_: str, p: VectorDatabaseProps) -> None:
+        where = f"VectorDatabase {id_}"
+        check(p.domain_name, ResourceKind.OPENSEARCH_DOMAIN)
+        if not _ENGINE.fullmatch(p.engine_version):
+            raise ValidationError(f"{where}: engine_version must look like 'OpenSearch_2.19', got {p.engine_version!r}")
+        if not p.instance_type.endswith(".search"):
+            raise ValidationError(f"{where}: instance_type must end in '.search', got {p.instance_type!r}")
+        if p.availability_zones not in (1, 2, 3):
+            raise ValidationError(f"{where}: availability_zones must be 1, 2 or 3, got {p.availability_zones!r}")
+        if p.instance_count < 1 or (p.availability_zones > 1 and p.instance_count % p.availability_zones):
+            raise ValidationError(
+                f"{where}: instance_count must be a positive multiple of availability_zones "
+                f"({p.availability_zones}), got {p.instance_count!r}"
+            )
+        if not Token.is_unresolved(list(p.subnet_ids)) and len(p.subnet_ids) < p.availability_zones:
+            raise ValidationError(
+                f"{where}: subnet_ids must have one subnet per AZ ({p.availability_zones}), got {len(p.subnet_ids)}"
+            )
+        if not p.allowed_security_group_ids:
+            raise ValidationError(
+                f"{where}: allowed_security_group_ids must name the application tier, got {p.allowed_security_group_ids!r}"
+            )
+        if p.dedicated_master_count not in (0, 3, 5):
+            raise ValidationError(f"{where}: dedicated_master_count must be 0, 3 or 5, got {p.dedicated_master_count!r}")
+        if p.dedicated_master_count and not (p.dedicated_master_type or "").endswith(".search"):
+            raise ValidationError(
+                f"{where}: dedicated_master_type must be a '.search' type when dedicated_master_count is "
+                f"{p.dedicated_master_count}, got {p.dedicated_master_type!r}"
+            )
+        if not 10 <= p.volume_size_gb <= 16384:
+            raise ValidationError(f"{where}: volume_size_gb must be 10..16384, got {p.volume_size_gb!r}")
+        if not 3000 <= p.volume_iops <= 16000:
+            raise ValidationError(f"{where}: volume_iops must be 3000..16000 (gp3), got {p.volume_iops!r}")
+        if not 125 <= p.volume_throughput <= 1000:
+            raise ValidationError(f"{where}: volume_throughput must be 125..1000 MiB/s (gp3), got {p.volume_throughput!r}")
+        if p.tls_security_policy not in TLS_POLICIES:
+            raise ValidationError(f"{where}: tls_security_policy must be one of {TLS_POLICIES}, got {p.tls_security_policy!r}")
+        if not 0 <= p.automated_snapshot_start_hour <= 23:
+            raise ValidationError(
+                f"{where}: automated_snapshot_start_hour must be 0..23, got {p.automated_snapshot_start_hour!r}"
+            )
+        if p.log_retention_days not in LOG_RETENTION_DAYS:
+            raise ValidationError(
+                f"{where}: log_retention_days must be a CloudWatch Logs retention, got {p.log_retention_days!r}"
+            )
+        for name in ("kms_key_arn", "log_kms_key_arn", "alarm_topic_arn"):
+            if not getattr(p, name):
+                raise ValidationError(f"{where}: {name} is required, got {getattr(p, name)!r}")
+        if not 1 <= p.free_storage_alarm_percent <= 90:
+            raise ValidationError(
+                f"{where}: free_storage_alarm_percent must be 1..90, got {p.free_storage_alarm_percent!r}"
+            )
+        if not 50 <= p.jvm_pressure_alarm_percent <= 100:
+            raise ValidationError(
+                f"{where}: jvm_pressure_alarm_percent must be 50..100, got {p.jvm_pressure_alarm_percent!r}"
+            )
+
+    # --- parts --------------------------------------------------------------------------
+
+    def _security_group(self, p: VectorDatabaseProps):
+        name = check(f"{p.domain_name}-sg", ResourceKind.SECURITY_GROUP)
+        # No egress rules: the domain answers requests and never opens connections into the
+        # VPC (Terraform removes AWS's default allow-all egress rule).
+        sg = aws.security_group.SecurityGroup(
+            self,
+            "security-group",
+            name=name,
+            description=f"OpenSearch domain {p.domain_name}: HTTPS from the application tier only",
+            vpc_id=p.vpc_id,
+            tags={"Name": name},
+        )
+        for index, source in enumerate(p.allowed_security_group_ids):
+            aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+                self,
+                f"ingress-https-{index}",
+                security_group_id=sg.id,
+                referenced_security_group_id=source,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                description="HTTPS from the application tier",
+            )
+        return sg
+
+    def _master_role(self, p: VectorDatabaseProps, account_root: str, domain_arn: str) -> str:
+        trust = policy_document(
+            self,
+            "master-role-trust",
+            [Statement(sid="AccountPrincipals", actions=("sts:AssumeRole",), principals=(Principal("AWS", (account_root,)),))],
+        )
+        role = aws.iam_role.IamRole(
+            self,
+            "master-role",
+            name=check(f"{p.domain_name}-admin", ResourceKind.IAM_ROLE),
+            description=f"OpenSearch fine-grained access control master user of {p.domain_name}",
+            assume_role_policy=trust.json,
+            max_session_duration=3600,
+        )
+        permissions = policy_document(
+            self,
+            "master-role-permissions",
+            [Statement(sid="DomainHttp", actions=("es:ESHttp*",), resources=(domain_arn, f"{domain_arn}/*"))],
+        )
+        aws.iam_role_policy.IamRolePolicy(
+            self, "master-role-policy", name="opensearch-http", role=role.name, policy=permissions.json
+        )
+        return role.arn
+
+    def _log_resource_policy(self, p: VectorDatabaseProps, account_id: str, domain_arn: str):
+        document = policy_document(
+            self,
+            "log-policy-document",
+            [
+                Statement(
+                    sid="OpenSearchLogs",
+                    actions=("logs:CreateLogStream", "logs:PutLogEvents"),
+                    resources=tuple(f"{g.arn}:*" for g in self.log_groups.values()),
+                    principals=(Principal("Service", ("es.amazonaws.com",)),),
+                    # Against the confused deputy: only this account's domain may write.
+                    conditions=(
+                        Condition("StringEquals", "aws:SourceAccount", (account_id,)),
+                        Condition("ArnLike", "aws:SourceArn", (domain_arn,)),
+                    ),
+                )
+            ],
+        )
+        # At most 10 resource policies per account and region: one per domain, not one per group.
+        return aws.cloudwatch_log_resource_policy.CloudwatchLogResourcePolicy(
+            self, "log-policy", policy_name=f"{p.domain_name}-opensearch-logs", policy_document=document.json
+        )
+
+    def _alarms(self, p: VectorDatabaseProps) -> list[MetricAlarm]:
+        free_storage_mb = p.volume_size_gb * 1024 * p.free_storage_alarm_percent // 100
+        specs = [
+            # A domain always reports its status: silence means it is unreachable.
+            _AlarmSpec("cluster-red", "ClusterStatus.red", "Maximum", Comparison.GREATER_THAN_OR_EQUAL, 1, 60, 1, 1,
+                       TreatMissingData.BREACHING,
+                       "At least one primary shard is unassigned: searches miss data and writes to it fail."),
+        ]
+        # A single-node domain cannot place replica shards and is yellow by design.
+        if p.instance_count > 1:
+            specs.append(
+                _AlarmSpec("cluster-yellow", "ClusterStatus.yellow", "Maximum", Comparison.GREATER_THAN_OR_EQUAL, 1, 60, 5, 5,
+                           TreatMissingData.NOT_BREACHING,
+                           "Replica shards unassigned for 5 minutes: one more node loss can lose data.")
+            )
+        specs += [
+            _AlarmSpec("free-storage", "FreeStorageSpace", "Minimum", Comparison.LESS_THAN_OR_EQUAL, free_storage_mb, 60, 1, 1,
+                       TreatMissingData.NOT_BREACHING,
+                       f"A node has <= {p.free_storage_alarm_percent}% ({free_storage_mb} MB) free storage; "
+                       "writes are blocked at 20 GB or 5% free."),
+            _AlarmSpec("jvm-pressure", "JVMMemoryPressure", "Maximum", Comparison.GREATER_THAN_OR_EQUAL,
+                       p.jvm_pressure_alarm_percent, 60, 3, 3, TreatMissingData.NOT_BREACHING,
+                       f"JVM heap >= {p.jvm_pressure_alarm_percent}% for 3 minutes: circuit breakers reject requests."),
+            _AlarmSpec("writes-blocked", "ClusterIndexWritesBlocked", "Maximum", Comparison.GREATER_THAN_OR_EQUAL, 1, 300, 1, 1,
+                       TreatMissingData.NOT_BREACHING,
+                       "The cluster is blocking writes (storage or memory pressure): indexing fails."),
+        ]
+        # AWS/ES metrics are published per (DomainName, ClientId); without the account id
+        # (the seed's placeholder) the alarm matches no data and never fires.
+        dimensions = (("DomainName", self.domain.domain_name), ("ClientId", self.account_id))
+        return [
+            MetricAlarm(
+                self,
+                f"alarm-{spec.id}",
+                AlarmProps(
+                    alarm_name=check(f"{p.domain_name}-{spec.id}", ResourceKind.CLOUDWATCH_ALARM),
+                    description=f"OpenSearch {p.domain_name}: {spec.description}",
+                    metric=Metric("AWS/ES", spec.metric, dimensions=dimensions, stat=spec.stat, period=spec.period),
+                    comparison=spec.comparison,
+                    threshold=spec.threshold,
+                    evaluation_periods=spec.evaluation_periods,
+                    datapoints_to_alarm=spec.datapoints_to_alarm,
+                    treat_missing_data=spec.treat_missing_data,
+                    alarm_actions=(p.alarm_topic_arn,),
+                    ok_actions=(p.alarm_topic_arn,),
+                ),
+            )
+            for spec in specs
+        ]
