@@ -23,6 +23,8 @@ from pydantic import Field, ValidationError, model_validator
 from sophia_infra.config_sections.model_registry import ModelRegistryConfig
 from sophia_infra.config_sections.models import Models
 from sophia_infra.config_sections.monitoring import MonitoringConfig
+from sophia_infra.config_sections.deployment_window import BusinessHours, MaintenanceWindow, TimeZone
+from sophia_infra.config_sections.imports import ExistingResource
 from sophia_infra.config_sections.network import NetworkConfig
 from sophia_infra.config_sections.storage import StorageConfig
 from sophia_infra.config_sections.vector_db import VectorDbConfig
@@ -125,6 +127,19 @@ class DeploymentPolicy(Model):
     pre_deployment_validation: bool
     post_deployment_validation: bool
     rollback_on_failure: bool = False
+    time_zone: TimeZone = "UTC"
+    """IANA time zone in which ``business_hours`` and ``maintenance_window`` are read."""
+    business_hours: BusinessHours | None = None
+    """Required with ``window: business-hours``."""
+    maintenance_window: MaintenanceWindow | None = None
+    """Required with ``window: maintenance-window``."""
+
+    @model_validator(mode="after")
+    def _window_defined(self) -> DeploymentPolicy:
+        needed = {"business-hours": "business_hours", "maintenance-window": "maintenance_window"}.get(self.window)
+        if needed and getattr(self, needed) is None:
+            raise ValueError(f"window {self.window!r} needs {needed} (the hours of the window)")
+        return self
 
 
 class BlueGreenConfig(Model):
@@ -152,6 +167,7 @@ class EnvironmentConfig(Model):
     vector_db: VectorDbConfig
     models: Models
     monitoring: MonitoringConfig
+    imports: list[ExistingResource] = []
 
 
 @dataclass(frozen=True)
