@@ -1,0 +1,235 @@
+"""``PostgresInstance``: one encrypted, private, observable RDS for PostgreSQL instance.
+
+Every security and durability setting is fixed here rather than exposed as an
+option: storage and Performance Insights encrypted with a customer key, no public
+address, TLS enforced by the parameter group, IAM authentication, a final
+snapshot on deletion, tags copied to snapshots, automated backups kept after
+deletion. The master password is generated and rotated by RDS in Secrets
+Manager (``manage_master_user_password``): no password exists in code,
+configuration, plan or state.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cdktf import Token
+from constructs import Construct
+
+from constructs_lib.errors import ValidationError
+from constructs_lib.naming import ResourceKind, check
+from constructs_lib.providers import aws
+from sophia_infra.config_types import LOG_RETENTION_DAYS
+
+MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
+PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *range(31, 732, 31))
+LOG_EXPORTS = ("postgresql", "upgrade", "iam-db-auth-error")
+# RDS for PostgreSQL reserves these master user names.
+_RESERVED_USERNAMES = frozenset({"rdsadmin", "rdsrepladmin", "rds_superuser", "postgres", "admin"})
+_USERNAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_DB_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# Root CA with a 2061 expiry; rds-ca-2019 (the old default) expired in 2024.
+CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1"
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    """Engine, size, durability and observability: what the blue and green instances share."""
+
+    engine_version: str
+    """PostgreSQL ``<major>.<minor>``; minor upgrades are automatic, major ones never."""
+    instance_class: str
+    """e.g. ``db.r6g.large``."""
+    allocated_storage_gb: int
+    """Initial gp3 storage, GiB (>= 20)."""
+    max_allocated_storage_gb: int
+    """Storage autoscaling ceiling, GiB (>= ``allocated_storage_gb``; equal turns autoscaling off)."""
+    multi_az: bool = True
+    """Synchronous standby in another AZ. Default: on."""
+    backup_retention_days: int = 7
+    """Automated backups (0..35 days; 0 disables point-in-time recovery). Default: 7."""
+    backup_window: str = "03:00-04:00"
+    """Daily UTC backup window. Default: 03:00-04:00."""
+    maintenance_window: str = "sun:04:30-sun:05:30"
+    """Weekly UTC maintenance window. Default: Sunday 04:30-05:30."""
+    performance_insights_retention_days: int = 7
+    """7 (free) or a multiple of 31 up to 731. Default: 7."""
+    monitoring_interval_seconds: int = 60
+    """Enhanced Monitoring interval (1, 5, 10, 15, 30, 60). Default: 60."""
+    log_exports: tuple[str, ...] = ("postgresql", "upgrade")
+    """Logs exported to CloudWatch Logs. Default: ``postgresql``, ``upgrade``."""
+    log_retention_days: int = 30
+    """Retention of the exported logs, a CloudWatch Logs value. Default: 30."""
+    apply_immediately: bool = False
+    """Apply changes now rather than in the maintenance window. Default: off."""
+    blue_green_update: bool = False
+    """Let RDS apply disruptive changes through an RDS Blue/Green Deployment
+    (needs backups and ``rds.logical_replication=1``). Default: off."""
+    database_name: str = "sophia"
+    """Database created with the instance. Default: ``sophia``."""
+    master_username: str = "sophia_admin"
+    """Master user (its password lives in Secrets Manager). Default: ``sophia_admin``."""
+    port: int = 5432
+    """Listener port. Default: 5432."""
+
+    @property
+    def major_version(self) -> str:
+        return self.engine_version.split(".")[0]
+
+
+@dataclass(frozen=True)
+class PostgresInstanceProps:
+    identifier: str
+    """RDS instance identifier (``Naming.name(..., kind=ResourceKind.RDS_INSTANCE)``)."""
+    settings: PostgresSettings
+    """Engine, size, durability, observability."""
+    subnet_group_name: str
+    """DB subnet group over the isolated database subnets."""
+    security_group_ids: tuple[str, ...]
+    """Security groups of the instance (the data-tier group)."""
+    parameter_group_name: str
+    """Parameter group (``DbParameterGroup``, which forces TLS)."""
+    storage_kms_key_arn: str
+    """Key for storage, snapshots and Performance Insights (the ``data`` key)."""
+    secret_kms_key_arn: str
+    """Key of the RDS-managed master user secret (the ``secrets`` key)."""
+    log_kms_key_arn: str
+    """Key of the exported logs' CloudWatch log groups (the ``logs`` key)."""
+    monitoring_role_arn: str
+    """Role Enhanced Monitoring publishes OS metrics with."""
+    deletion_protection: bool
+    """Refuse deletion (on for the active instance of a blue/green pair)."""
+
+
+class PostgresInstance(Construct):
+    """Outputs: ``identifier``, ``endpoint`` (``host:port``), ``address``, ``port``, ``arn``,
+    ``resource_id`` (for ``rds-db:connect`` IAM policies), ``master_user_secret_arn``.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: PostgresInstanceProps):
+        super().__init__(scope, id_)
+        self._validate(id_, props)
+        settings = props.settings
+        # RDS creates these on first export with no retention and no encryption;
+        # creating them first keeps them bounded and encrypted with our key.
+        self.log_groups = [
+            aws.cloudwatch_log_group.CloudwatchLogGroup(
+                self,
+                f"log-{log}",
+                name=f"/aws/rds/instance/{props.identifier}/{log}",
+                retention_in_days=settings.log_retention_days,
+                kms_key_id=props.log_kms_key_arn,
+            )
+            for log in settings.log_exports
+        ]
+        self.instance = aws.db_instance.DbInstance(
+            self,
+            "instance",
+            identifier=props.identifier,
+            engine="postgres",
+            engine_version=settings.engine_version,
+            auto_minor_version_upgrade=True,
+            allow_major_version_upgrade=False,
+            instance_class=settings.instance_class,
+            storage_type="gp3",
+            allocated_storage=settings.allocated_storage_gb,
+            max_allocated_storage=settings.max_allocated_storage_gb,
+            storage_encrypted=True,
+            kms_key_id=props.storage_kms_key_arn,
+            db_name=settings.database_name,
+            username=settings.master_username,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=props.secret_kms_key_arn,
+            iam_database_authentication_enabled=True,
+            port=settings.port,
+            db_subnet_group_name=props.subnet_group_name,
+            vpc_security_group_ids=list(props.security_group_ids),
+            publicly_accessible=False,
+            ca_cert_identifier=CA_CERT_IDENTIFIER,
+            parameter_group_name=props.parameter_group_name,
+            multi_az=settings.multi_az,
+            backup_retention_period=settings.backup_retention_days,
+            backup_window=settings.backup_window,
+            maintenance_window=settings.maintenance_window,
+            copy_tags_to_snapshot=True,
+            delete_automated_backups=False,
+            skip_final_snapshot=False,
+            # Deterministic: a timestamped name would change every synth. A second
+            # deletion of the same identifier needs this snapshot renamed or removed first.
+            final_snapshot_identifier=f"{props.identifier}-final",
+            deletion_protection=props.deletion_protection,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=props.storage_kms_key_arn,
+            performance_insights_retention_period=settings.performance_insights_retention_days,
+            monitoring_interval=settings.monitoring_interval_seconds,
+            monitoring_role_arn=props.monitoring_role_arn,
+            enabled_cloudwatch_logs_exports=list(settings.log_exports),
+            apply_immediately=settings.apply_immediately,
+            blue_green_update=aws.db_instance.DbInstanceBlueGreenUpdate(enabled=True)
+            if settings.blue_green_update
+            else None,
+            depends_on=list(self.log_groups),
+        )
+        self.identifier: str = self.instance.identifier
+        self.endpoint: str = self.instance.endpoint
+        self.address: str = self.instance.address
+        self.port: int = settings.port
+        self.arn: str = self.instance.arn
+        self.resource_id: str = self.instance.resource_id
+        self.master_user_secret_arn: str = self.instance.master_user_secret.get(0).secret_arn
+
+    @staticmethod
+    def _validate(id_: str, props: PostgresInstanceProps) -> None:
+        where = f"PostgresInstance {id_}"
+        settings = props.settings
+        check(props.identifier, ResourceKind.RDS_INSTANCE)
+        if not re.fullmatch(r"\d{2}\.\d+", settings.engine_version):
+            raise ValidationError(f"{where}: engine_version must be '<major>.<minor>', got {settings.engine_version!r}")
+        if settings.allocated_storage_gb < 20:
+            raise ValidationError(f"{where}: allocated_storage_gb must be >= 20, got {settings.allocated_storage_gb}")
+        if settings.max_allocated_storage_gb < settings.allocated_storage_gb:
+            raise ValidationError(
+                f"{where}: max_allocated_storage_gb must be >= allocated_storage_gb ({settings.allocated_storage_gb}), "
+                f"got {settings.max_allocated_storage_gb}"
+            )
+        if not props.security_group_ids:
+            raise ValidationError(f"{where}: security_group_ids must name at least one group, got ()")
+        if not 0 <= settings.backup_retention_days <= 35:
+            raise ValidationError(f"{where}: backup_retention_days must be 0..35, got {settings.backup_retention_days}")
+        if settings.blue_green_update and settings.backup_retention_days < 1:
+            raise ValidationError(
+                f"{where}: blue_green_update needs automated backups (backup_retention_days >= 1), "
+                f"got {settings.backup_retention_days}"
+            )
+        if settings.monitoring_interval_seconds not in MONITORING_INTERVALS:
+            raise ValidationError(
+                f"{where}: monitoring_interval_seconds must be one of {MONITORING_INTERVALS}, "
+                f"got {settings.monitoring_interval_seconds}"
+            )
+        if settings.performance_insights_retention_days not in PERFORMANCE_INSIGHTS_RETENTION_DAYS:
+            raise ValidationError(
+                f"{where}: performance_insights_retention_days must be 7 or a multiple of 31 up to 731, "
+                f"got {settings.performance_insights_retention_days}"
+            )
+        for log in settings.log_exports:
+            if log not in LOG_EXPORTS:
+                raise ValidationError(f"{where}: log_exports entries must be one of {LOG_EXPORTS}, got {log!r}")
+        if settings.log_retention_days not in LOG_RETENTION_DAYS:
+            raise ValidationError(f"{where}: log_retention_days must be a CloudWatch Logs value, got {settings.log_retention_days}")
+        if not _USERNAME.fullmatch(settings.master_username) or settings.master_username in _RESERVED_USERNAMES:
+            raise ValidationError(
+                f"{where}: master_username must be lowercase letters, digits and '_' and not reserved by RDS, "
+                f"got {settings.master_username!r}"
+            )
+        if not _DB_NAME.fullmatch(settings.database_name):
+            raise ValidationError(f"{where}: database_name must be lowercase letters, digits and '_', got {settings.database_name!r}")
+        if not 1150 <= settings.port <= 65535:
+            raise ValidationError(f"{where}: port must be 1150..65535 (RDS limit), got {settings.port}")
+        for name, arn in (
+            ("storage_kms_key_arn", props.storage_kms_key_arn),
+            ("secret_kms_key_arn", props.secret_kms_key_arn),
+            ("log_kms_key_arn", props.log_kms_key_arn),
+        ):
+            if not Token.is_unresolved(arn) and not arn.startswith("arn:"):
+                raise ValidationError(f"{where}: {name} must be a KMS key ARN, got {arn!r}")

@@ -1,0 +1,260 @@
+"""Blue/green PostgreSQL, its parameter group and the data-tier security group (literal ids, no other stack)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from cdktf import TerraformStack
+from cdktf import Testing as CdktfTesting
+
+from constructs_lib.data.blue_green_database import BlueGreenDatabase, BlueGreenDatabaseProps
+from constructs_lib.data.db_parameter_group import DbParameterGroup, DbParameterGroupProps
+from constructs_lib.data.postgres_instance import PostgresSettings
+from constructs_lib.errors import ValidationError
+from constructs_lib.security.data_tier_security_group import DataTierSecurityGroup, DataTierSecurityGroupProps
+
+DATA_KEY = "arn:aws:kms:us-west-2:111111111111:key/data"
+SECRETS_KEY = "arn:aws:kms:us-west-2:111111111111:key/secrets"
+LOGS_KEY = "arn:aws:kms:us-west-2:111111111111:key/logs"
+APP_SG = "sg-0123456789abcdef0"
+
+SETTINGS = PostgresSettings(
+    engine_version="16.4",
+    instance_class="db.r6g.large",
+    allocated_storage_gb=100,
+    max_allocated_storage_gb=200,
+    multi_az=True,
+    backup_retention_days=7,
+    performance_insights_retention_days=93,
+    monitoring_interval_seconds=30,
+    log_retention_days=90,
+    blue_green_update=True,
+)
+
+
+def props(**changes) -> BlueGreenDatabaseProps:
+    base = BlueGreenDatabaseProps(
+        identifiers={"blue": "sophia-data-postgres-dev-blue", "green": "sophia-data-postgres-dev-green"},
+        active="blue",
+        settings=SETTINGS,
+        subnet_ids=("subnet-a", "subnet-b"),
+        security_group_ids=("sg-0aaaaaaaaaaaaaaaa",),
+        storage_kms_key_arn=DATA_KEY,
+        secret_kms_key_arn=SECRETS_KEY,
+        log_kms_key_arn=LOGS_KEY,
+        subnet_group_name="sophia-data-db-subnets-dev",
+        parameter_group_name="sophia-data-pg16-dev",
+        monitoring_role_name="sophia-data-rds-monitoring-dev",
+        parameters={"rds.logical_replication": "1"},
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def synth_database(p: BlueGreenDatabaseProps) -> dict:
+    app = CdktfTesting.app()
+    stack = TerraformStack(app, "test")
+    BlueGreenDatabase(stack, "db", p)
+    return json.loads(CdktfTesting.synth(stack))
+
+
+def by_identifier(out: dict) -> dict[str, dict]:
+    return {i["identifier"]: i for i in out["resource"]["aws_db_instance"].values()}
+
+
+@pytest.fixture(scope="module")
+def blue_active() -> dict:
+    return synth_database(props())
+
+
+def test_two_instances_blue_and_green(blue_active):
+    assert sorted(by_identifier(blue_active)) == ["sophia-data-postgres-dev-blue", "sophia-data-postgres-dev-green"]
+
+
+@pytest.mark.parametrize("active", ["blue", "green"])
+def test_only_the_active_database_is_deletion_protected(active):
+    instances = by_identifier(synth_database(props(active=active)))
+    inactive = "green" if active == "blue" else "blue"
+    assert instances[f"sophia-data-postgres-dev-{active}"]["deletion_protection"] is True
+    assert instances[f"sophia-data-postgres-dev-{inactive}"]["deletion_protection"] is False
+
+
+def test_active_outputs_follow_configuration():
+    app = CdktfTesting.app()
+    stack = TerraformStack(app, "test")
+    db = BlueGreenDatabase(stack, "db", props(active="green"))
+    assert db.active == "green"
+    assert db.active_database_identifier == db.instances["green"].identifier
+    assert db.active_database_endpoint == db.instances["green"].endpoint
+    assert db.active_database_endpoint != db.instances["blue"].endpoint
+    assert set(db.database_identifiers) == {"blue", "green"}
+
+
+def test_both_encrypted_private_and_durable(blue_active):
+    for instance in by_identifier(blue_active).values():
+        assert instance["storage_encrypted"] is True
+        assert instance["kms_key_id"] == DATA_KEY
+        assert instance["publicly_accessible"] is False
+        assert instance["multi_az"] is True
+        assert instance["backup_retention_period"] == 7
+        assert instance["skip_final_snapshot"] is False
+        assert instance["final_snapshot_identifier"] == f"{instance['identifier']}-final"
+        assert instance["copy_tags_to_snapshot"] is True
+        assert instance["iam_database_authentication_enabled"] is True
+        assert instance["allow_major_version_upgrade"] is False
+        assert instance["ca_cert_identifier"] == "rds-ca-rsa2048-g1"
+        assert instance["db_subnet_group_name"].startswith("${aws_db_subnet_group.")
+        assert instance["parameter_group_name"].startswith("${aws_db_parameter_group.")
+
+
+def test_master_password_is_managed_by_rds_in_secrets_manager(blue_active):
+    for instance in by_identifier(blue_active).values():
+        assert instance["manage_master_user_password"] is True
+        assert instance["master_user_secret_kms_key_id"] == SECRETS_KEY
+        assert not {"password", "password_wo"} & set(instance)
+
+
+def test_observability(blue_active):
+    for instance in by_identifier(blue_active).values():
+        assert instance["performance_insights_enabled"] is True
+        assert instance["performance_insights_kms_key_id"] == DATA_KEY
+        assert instance["performance_insights_retention_period"] == 93
+        assert instance["monitoring_interval"] == 30
+        assert "aws_iam_role" in instance["monitoring_role_arn"]
+        assert instance["enabled_cloudwatch_logs_exports"] == ["postgresql", "upgrade"]
+        # The exported logs' groups exist first, encrypted and bounded.
+        assert all("aws_cloudwatch_log_group" in dep for dep in instance["depends_on"])
+    groups = blue_active["resource"]["aws_cloudwatch_log_group"].values()
+    assert sorted(g["name"] for g in groups) == sorted(
+        f"/aws/rds/instance/sophia-data-postgres-dev-{c}/{log}" for c in ("blue", "green") for log in ("postgresql", "upgrade")
+    )
+    assert all(g["kms_key_id"] == LOGS_KEY and g["retention_in_days"] == 90 for g in groups)
+
+
+def test_monitoring_role_trust_and_policy(blue_active):
+    role = next(iter(blue_active["resource"]["aws_iam_role"].values()))
+    assert role["name"] == "sophia-data-rds-monitoring-dev"
+    trust = next(d for n, d in blue_active["data"]["aws_iam_policy_document"].items() if "trust" in n)
+    statement = trust["statement"][0]
+    assert statement["principals"] == [{"type": "Service", "identifiers": ["monitoring.rds.amazonaws.com"]}]
+    assert statement["condition"][0]["variable"] == "aws:SourceAccount"
+    attachment = next(iter(blue_active["resource"]["aws_iam_role_policy_attachment"].values()))
+    assert attachment["policy_arn"].endswith(":iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole")
+
+
+def test_subnet_group_over_the_isolated_subnets(blue_active):
+    group = next(iter(blue_active["resource"]["aws_db_subnet_group"].values()))
+    assert group["subnet_ids"] == ["subnet-a", "subnet-b"]
+
+
+def test_parameter_group_forces_tls_and_enables_logical_replication(blue_active):
+    group = next(iter(blue_active["resource"]["aws_db_parameter_group"].values()))
+    assert group["family"] == "postgres16"
+    params = {p["name"]: p for p in group["parameter"]}
+    assert params["rds.force_ssl"]["value"] == "1"
+    assert params["rds.logical_replication"] == {"name": "rds.logical_replication", "value": "1", "apply_method": "pending-reboot"}
+    assert params["log_connections"]["value"] == "1"
+    assert group["lifecycle"] == {"create_before_destroy": True}
+
+
+def test_native_blue_green_update_is_a_configuration_choice(blue_active):
+    for instance in by_identifier(blue_active).values():
+        assert instance["blue_green_update"] == {"enabled": True}
+    off = synth_database(props(settings=dataclasses.replace(SETTINGS, blue_green_update=False), parameters=None))
+    for instance in by_identifier(off).values():
+        assert "blue_green_update" not in instance
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"active": "red"}, "active must be 'blue' or 'green', got 'red'"),
+        ({"subnet_ids": ("subnet-a",)}, "at least two subnets (one per AZ), got 1"),
+        ({"identifiers": {"blue": "x-db"}}, "exactly the keys 'blue' and 'green'"),
+        ({"identifiers": {"blue": "same-db", "green": "same-db"}}, "identifiers must differ"),
+        ({"parameters": None}, "parameters['rds.logical_replication'] = '1' for PostgreSQL, got None"),
+        (
+            {"settings": dataclasses.replace(SETTINGS, backup_retention_days=0)},
+            "blue_green_update needs automated backups: backup_retention_days must be >= 1, got 0",
+        ),
+        ({"parameters": {"rds.force_ssl": "0"}}, "parameters['rds.force_ssl'] must be '1', got '0'"),
+        ({"settings": dataclasses.replace(SETTINGS, monitoring_interval_seconds=0)}, "monitoring_interval_seconds must be one of"),
+        ({"settings": dataclasses.replace(SETTINGS, performance_insights_retention_days=30)}, "got 30"),
+        ({"settings": dataclasses.replace(SETTINGS, master_username="postgres")}, "master_username"),
+        ({"settings": dataclasses.replace(SETTINGS, max_allocated_storage_gb=50)}, "max_allocated_storage_gb must be >="),
+        ({"storage_kms_key_arn": "alias/data"}, "storage_kms_key_arn must be a KMS key ARN, got 'alias/data'"),
+    ],
+)
+def test_database_validation(changes, message):
+    app = CdktfTesting.app()
+    stack = TerraformStack(app, "test")
+    with pytest.raises(ValidationError) as exc:
+        BlueGreenDatabase(stack, "db", props(**changes))
+    assert message in str(exc.value)
+
+
+def test_parameter_group_rejects_other_families():
+    app = CdktfTesting.app()
+    stack = TerraformStack(app, "test")
+    with pytest.raises(ValidationError, match="family must be 'postgres<major>', got 'mysql8.0'"):
+        DbParameterGroup(stack, "pg", DbParameterGroupProps(name="x-pg", family="mysql8.0"))
+
+
+# --- DataTierSecurityGroup ---------------------------------------------------------------
+
+
+def sg_props(**changes) -> DataTierSecurityGroupProps:
+    base = DataTierSecurityGroupProps(
+        name="sophia-data-postgres-sg-dev",
+        description="PostgreSQL blue/green",
+        vpc_id="vpc-0123456789abcdef0",
+        port=5432,
+        source_security_group_ids=(APP_SG,),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.fixture(scope="module")
+def security_group() -> dict:
+    app = CdktfTesting.app()
+    stack = TerraformStack(app, "test")
+    DataTierSecurityGroup(stack, "sg", sg_props(source_security_group_ids=(APP_SG, "sg-0fedcba9876543210")))
+    return json.loads(CdktfTesting.synth(stack))
+
+
+def test_security_group_admits_only_source_groups_on_the_data_port(security_group):
+    rules = list(security_group["resource"]["aws_vpc_security_group_ingress_rule"].values())
+    assert len(rules) == 2
+    for rule in rules:
+        assert (rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (5432, 5432, "tcp")
+        assert rule["referenced_security_group_id"] in (APP_SG, "sg-0fedcba9876543210")
+        assert not {"cidr_ipv4", "cidr_ipv6", "prefix_list_id"} & set(rule)
+
+
+def test_no_security_group_admits_the_internet(security_group):
+    group = next(iter(security_group["resource"]["aws_security_group"].values()))
+    # No inline rules at all (and no egress): everything is in the rule resources above.
+    assert "ingress" not in group and "egress" not in group
+    assert "aws_vpc_security_group_egress_rule" not in security_group["resource"]
+    assert "0.0.0.0/0" not in json.dumps(security_group)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"source_security_group_ids": ("0.0.0.0/0",)}, "never CIDR blocks, got '0.0.0.0/0'"),
+        ({"source_security_group_ids": ("10.0.0.0/8",)}, "never CIDR blocks, got '10.0.0.0/8'"),
+        ({"source_security_group_ids": ("::/0",)}, "never CIDR blocks, got '::/0'"),
+        ({"source_security_group_ids": ()}, "at least one security group"),
+        ({"source_security_group_ids": ("web-tier",)}, "must be 'sg-...' ids, got 'web-tier'"),
+        ({"source_security_group_ids": (APP_SG, APP_SG)}, "must be unique"),
+        ({"port": 0}, "port must be 1..65535, got 0"),
+    ],
+)
+def test_security_group_validation(changes, message):
+    app = CdktfTesting.app()
+    stack = TerraformStack(app, "test")
+    with pytest.raises(ValidationError) as exc:
+        DataTierSecurityGroup(stack, "sg", sg_props(**changes))
+    assert message in str(exc.value)
