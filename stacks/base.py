@@ -34,6 +34,17 @@ class StackContext:
     def naming(self) -> Naming:
         return Naming(self.project.name, self.environment.name)
 
+    @property
+    def default_tags(self) -> dict[str, str]:
+        """The provider's ``default_tags``, for the places they do not reach
+        (launch template ``tag_specifications``: instances and volumes)."""
+        return tagging.default_tags(
+            project=self.project.name,
+            environment=self.env_name,
+            owner=self.project.owner,
+            cost_center=self.project.cost_center,
+        )
+
 
 def state_key(project: str, environment: str, function: str) -> str:
     return f"{project}/{environment}/{function}.tfstate"

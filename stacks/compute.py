@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from constructs_lib.providers import aws
+from constructs_lib.compute.eks_cluster import Addon, AddonServiceAccount, EksCluster, EksClusterProps
+from constructs_lib.compute.managed_node_group import ManagedNodeGroup, ManagedNodeGroupProps
+from constructs_lib.naming import ResourceKind
 from stacks.base import EnvironmentStack, StackContext
 from stacks.networking import NetworkingStack
 from stacks.security import SecurityStack
@@ -24,14 +26,81 @@ class ComputeStack(EnvironmentStack):
         shared: SharedStack,
     ):
         super().__init__(scope, ctx)
-        # Placeholder consumer of the networking stack until the EKS cluster lands:
-        # an ingress-free security group for the cluster, in the environment's VPC.
-        name = self.naming.name("compute", "cluster-sg")
-        self.cluster_security_group = aws.security_group.SecurityGroup(
+        cfg = ctx.config
+        eks = cfg.eks
+        name = self.naming.name
+
+        self.cluster = EksCluster(
             self,
-            "cluster-sg",
-            name=name,
-            description="EKS cluster security group",
-            vpc_id=networking.vpc_id,
-            tags={"Name": name},
+            "cluster",
+            EksClusterProps(
+                cluster_name=name("compute", "eks", kind=ResourceKind.EKS_CLUSTER),
+                kubernetes_version=eks.kubernetes_version,
+                support_type=eks.support_type,
+                vpc_id=networking.vpc_id,
+                subnet_ids=networking.private_subnet_ids,
+                role_name=name("compute", "eks-cluster-role", kind=ResourceKind.IAM_ROLE),
+                secrets_kms_key_arn=security.kms_key_arn("eks"),
+                log_kms_key_arn=security.kms_key_arn("logs"),
+                log_retention_days=cfg.logging.retention_days,
+                node_security_group_name=name("compute", "node-sg", kind=ResourceKind.SECURITY_GROUP),
+                endpoint_public_access=eks.endpoint_public_access,
+                public_access_cidrs=tuple(eks.public_access_cidrs),
+                log_types=tuple(eks.log_types),
+                admin_role_arns=tuple(eks.admin_role_arns),
+                addons=(
+                    Addon("vpc-cni", eks.addons.vpc_cni, before_compute=True),
+                    Addon("kube-proxy", eks.addons.kube_proxy, before_compute=True),
+                    Addon("coredns", eks.addons.coredns),
+                    Addon(
+                        "aws-ebs-csi-driver",
+                        eks.addons.aws_ebs_csi_driver,
+                        service_account=AddonServiceAccount(
+                            role_name=name("compute", "ebs-csi-role", kind=ResourceKind.IAM_ROLE),
+                            namespace="kube-system",
+                            service_account="ebs-csi-controller-sa",
+                            managed_policies=("service-role/AmazonEBSCSIDriverPolicy",),
+                        ),
+                    ),
+                ),
+            ),
         )
+        sizes, scaling = cfg.compute.instance_sizes, cfg.compute.autoscaling
+        self.general_nodes = ManagedNodeGroup(
+            self,
+            "general-nodes",
+            ManagedNodeGroupProps(
+                cluster_name=self.cluster.cluster_name,
+                node_group_name=name("compute", "general-ng", kind=ResourceKind.EKS_NODE_GROUP),
+                node_role_name=name("compute", "general-node-role", kind=ResourceKind.IAM_ROLE),
+                subnet_ids=networking.private_subnet_ids,
+                security_group_ids=self.cluster.node_security_group_ids,
+                # api first: the autoscaler plans with the first type, and the smaller one
+                # never promises a pod more room than a node will have.
+                instance_types=tuple(dict.fromkeys((sizes.api, sizes.worker))),
+                min_size=scaling.min,
+                max_size=scaling.max,
+                desired_size=scaling.desired,
+                labels={"workload-type": "general"},
+                instance_tags={**ctx.default_tags, "Component": "compute"},
+                depends_on=self.cluster.compute_dependencies,
+            ),
+        )
+        self.cluster.register_node_group(self.general_nodes)
+
+        # The contract other stacks read (see stacks/__init__.py).
+        self.cluster_name: str = self.cluster.cluster_name
+        self.cluster_endpoint: str = self.cluster.cluster_endpoint
+        self.cluster_certificate_authority_data: str = self.cluster.cluster_certificate_authority_data
+        self.cluster_security_group_id: str = self.cluster.cluster_security_group_id
+        self.node_security_group_id: str = self.cluster.node_security_group_id
+        self.oidc_provider_arn: str = self.cluster.oidc_provider_arn
+        self.oidc_provider_url: str = self.cluster.oidc_provider_url
+        self.general_node_group_name: str = self.general_nodes.node_group_name
+
+        self.output("cluster_name", self.cluster_name, "Name of the EKS cluster")
+        self.output("cluster_endpoint", self.cluster_endpoint, "Kubernetes API endpoint (private unless eks.endpoint_public_access)")
+        self.output("cluster_security_group_id", self.cluster_security_group_id, "Security group EKS created for the control plane and nodes")
+        self.output("node_security_group_id", self.node_security_group_id, "Security group of every node: the application tier the data tier admits")
+        self.output("oidc_provider_arn", self.oidc_provider_arn, "IAM OIDC provider of the cluster, for IRSA roles")
+        self.output("general_node_group_name", self.general_node_group_name, "General-purpose managed node group")
