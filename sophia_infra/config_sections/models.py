@@ -61,7 +61,7 @@ class ModelConfig(Model):
     """HPA target: average memory utilisation of the requests."""
     resources: Resources
     latency_threshold_ms: Annotated[int, Field(ge=1)]
-    """p99 inference latency above which monitoring alarms."""
+    """p95 inference latency (ms) above which the monitoring stack alarms (issue 5: p95)."""
     pod_disruption_budget: bool
     """Keep all but one replica running during voluntary disruptions (node drains, upgrades)."""
 
