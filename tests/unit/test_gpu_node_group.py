@@ -1,0 +1,175 @@
+"""GpuNodeGroup: IMDSv2, supported NVIDIA AMI, taint and labels, autoscaler-owned size, model-bucket-only S3 read."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from cdktf import TerraformStack, Testing
+
+from constructs_lib.ai.gpu_node_group import GPU_LABELS, GPU_TAINT, GpuNodeGroup, GpuNodeGroupProps
+from constructs_lib.compute.managed_node_group import RootVolume
+from constructs_lib.errors import ValidationError
+
+BUCKET = "arn:aws:s3:::sophia-ai-model-artifacts-dev"
+BUCKET_KEY = "arn:aws:kms:us-west-2:111111111111:key/data"
+
+PROPS = GpuNodeGroupProps(
+    cluster_name="sophia-compute-eks-dev",
+    node_group_name="sophia-ai-gpu-ng-dev",
+    node_role_name="sophia-ai-gpu-node-role-dev",
+    subnet_ids=["subnet-a", "subnet-b"],
+    security_group_ids=["sg-cluster", "sg-nodes"],
+    model_bucket_arn=BUCKET,
+    model_bucket_kms_key_arn=BUCKET_KEY,
+    instance_types=("g4dn.xlarge", "g5.xlarge"),
+    capacity_type="SPOT",
+    min_size=0,
+    max_size=3,
+    desired_size=1,
+    root_volume=RootVolume(size_gib=200, iops=6000, throughput_mibps=250),
+    instance_tags={"Project": "sophia", "Environment": "dev"},
+)
+
+
+def synth(props: GpuNodeGroupProps = PROPS) -> dict:
+    app = Testing.app()
+    stack = TerraformStack(app, "test")
+    GpuNodeGroup(stack, "gpu", props)
+    return json.loads(Testing.synth(stack))
+
+
+def only(resources: dict) -> dict:
+    assert len(resources) == 1, resources.keys()
+    return next(iter(resources.values()))
+
+
+def documents(out: dict) -> list[dict]:
+    return list(out["data"]["aws_iam_policy_document"].values())
+
+
+@pytest.fixture(scope="module")
+def out() -> dict:
+    return synth()
+
+
+def test_imdsv2_is_required_with_a_deliberate_hop_limit(out):
+    options = only(out["resource"]["aws_launch_template"])["metadata_options"]
+    assert options["http_tokens"] == "required"
+    assert options["http_endpoint"] == "enabled"
+    # 2: model servers read artifacts with the node role from inside their containers.
+    assert options["http_put_response_hop_limit"] == 2
+
+
+def test_no_amazon_linux_2_ami_and_no_bootstrap_script(out):
+    node_group = only(out["resource"]["aws_eks_node_group"])
+    assert node_group["ami_type"] == "AL2023_x86_64_NVIDIA"
+    text = json.dumps(out)
+    assert '"AL2_' not in text and "bootstrap.sh" not in text
+    template = only(out["resource"]["aws_launch_template"])
+    assert "user_data" not in template and "image_id" not in template
+
+
+def test_gpu_labels_and_no_schedule_taint(out):
+    node_group = only(out["resource"]["aws_eks_node_group"])
+    assert node_group["labels"] == {"nvidia.com/gpu": "true", "workload-type": "ml"}
+    assert node_group["taint"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
+    assert dict(GPU_LABELS) == node_group["labels"]
+    assert (GPU_TAINT.key, GPU_TAINT.value, GPU_TAINT.effect) == ("nvidia.com/gpu", "true", "NoSchedule")
+
+
+def test_desired_size_is_ignored_after_creation(out):
+    node_group = only(out["resource"]["aws_eks_node_group"])
+    assert node_group["lifecycle"]["ignore_changes"] == ["scaling_config[0].desired_size"]
+    assert node_group["scaling_config"] == {"min_size": 0, "desired_size": 1, "max_size": 3}
+    assert node_group["update_config"]["max_unavailable_percentage"] >= 1
+
+
+def test_capacity_and_instance_types_come_from_the_arguments(out):
+    node_group = only(out["resource"]["aws_eks_node_group"])
+    assert node_group["capacity_type"] == "SPOT"
+    assert node_group["instance_types"] == ["g4dn.xlarge", "g5.xlarge"]
+    on_demand = synth(replace(PROPS, capacity_type="ON_DEMAND"))
+    assert only(on_demand["resource"]["aws_eks_node_group"])["capacity_type"] == "ON_DEMAND"
+
+
+def test_root_volume_is_encrypted_gp3_sized_by_arguments(out):
+    (device,) = only(out["resource"]["aws_launch_template"])["block_device_mappings"]
+    assert device["device_name"] == "/dev/xvda"
+    assert device["ebs"] == {
+        "volume_type": "gp3",
+        "volume_size": 200,
+        "iops": 6000,
+        "throughput": 250,
+        "encrypted": "true",
+        "delete_on_termination": "true",
+    }
+
+
+def test_bottlerocket_sizes_its_data_volume():
+    out = synth(replace(PROPS, ami_type="BOTTLEROCKET_x86_64_NVIDIA"))
+    (device,) = only(out["resource"]["aws_launch_template"])["block_device_mappings"]
+    assert device["device_name"] == "/dev/xvdb"
+
+
+def test_instances_and_volumes_are_tagged(out):
+    specs = {s["resource_type"]: s["tags"] for s in only(out["resource"]["aws_launch_template"])["tag_specifications"]}
+    for kind in ("instance", "volume"):
+        assert specs[kind] == {"Project": "sophia", "Environment": "dev", "Name": "sophia-ai-gpu-ng-dev"}
+
+
+def test_autoscaler_can_scale_from_zero(out):
+    tags = {t["tag"]["key"]: t["tag"]["value"] for t in out["resource"]["aws_autoscaling_group_tag"].values()}
+    prefix = "k8s.io/cluster-autoscaler"
+    assert tags[f"{prefix}/enabled"] == "true"
+    assert tags[f"{prefix}/sophia-compute-eks-dev"] == "owned"
+    assert tags[f"{prefix}/node-template/label/nvidia.com/gpu"] == "true"
+    assert tags[f"{prefix}/node-template/label/workload-type"] == "ml"
+    assert tags[f"{prefix}/node-template/taint/nvidia.com/gpu"] == "true:NoSchedule"
+    assert tags[f"{prefix}/node-template/resources/nvidia.com/gpu"] == "1"
+
+
+def test_node_role_has_worker_cni_and_ecr_read_policies_only(out):
+    arns = sorted(a["policy_arn"].rpartition("/")[2] for a in out["resource"]["aws_iam_role_policy_attachment"].values())
+    assert arns == ["AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy"]
+    assert "AmazonS3ReadOnlyAccess" not in json.dumps(out)
+
+
+def test_node_role_reads_only_the_model_bucket(out):
+    s3_statements = [
+        s
+        for doc in documents(out)
+        for s in doc["statement"]
+        if any(a.startswith("s3:") for a in s.get("actions", []))
+    ]
+    assert s3_statements, "the node role must be able to read model artifacts"
+    for statement in s3_statements:
+        assert set(statement["actions"]) <= {"s3:GetObject", "s3:ListBucket"}
+        for resource in statement["resources"]:
+            assert resource in (BUCKET, f"{BUCKET}/*"), resource
+    (decrypt,) = [s for doc in documents(out) for s in doc["statement"] if s.get("actions") == ["kms:Decrypt"]]
+    assert decrypt["resources"] == [BUCKET_KEY]
+    assert decrypt["condition"][0]["variable"] == "kms:ViaService"
+    policy = only(out["resource"]["aws_iam_role_policy"])
+    assert policy["role"].startswith("${aws_iam_role.") and policy["role"].endswith(".name}")
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"min_size": 3, "desired_size": 2, "max_size": 3}, "desired_size 2 must be >= min_size 3"),
+        ({"desired_size": 4}, "desired_size 4 must be <= max_size 3"),
+        ({"min_size": 5, "desired_size": 5, "max_size": 4}, "min_size 5 must be <= max_size 4"),
+        ({"max_size": 0, "desired_size": 0}, "max_size must be >= 1, got 0"),
+        ({"ami_type": "AL2_x86_64_GPU"}, "ami_type must be one of .* got 'AL2_x86_64_GPU'"),
+        ({"instance_types": ("m5.xlarge",)}, "NVIDIA GPU types .* got 'm5.xlarge'"),
+        ({"instance_types": ("g5g.xlarge",)}, "got 'g5g.xlarge'"),
+        ({"model_bucket_arn": "arn:aws:s3:::*"}, "one model artifacts bucket, got 'arn:aws:s3:::\\*'"),
+        ({"gpus_per_instance": 0}, "gpus_per_instance must be 1..16, got 0"),
+        ({"root_volume": RootVolume(size_gib=100, iops=2000)}, "root_volume.iops must be 3000..16000, got 2000"),
+    ],
+)
+def test_validation_names_the_argument_and_value(overrides, message):
+    with pytest.raises(ValidationError, match=message):
+        synth(replace(PROPS, **overrides))
