@@ -198,6 +198,23 @@ def alarm_uses(stack: dict) -> list[Use]:
     ]
 
 
+def deployed_models(app: App, env: str) -> set[str]:
+    """``MODEL_NAME`` of every model server container the ai-workloads stack deploys."""
+
+    def env_vars(node):
+        if isinstance(node, dict):
+            if node.get("name") == "MODEL_NAME" and isinstance(node.get("value"), str):
+                yield node["value"]
+            for child in node.values():
+                yield from env_vars(child)
+        elif isinstance(node, list):
+            for child in node:
+                yield from env_vars(child)
+
+    deployments = app.stacks.get(f"ai-workloads-{env}", {}).get("resource", {}).get("kubernetes_deployment_v1", {})
+    return set(env_vars(list(deployments.values())))
+
+
 def dangling(app: App, env: str, stack: str, uses: list[Use], models: set[str], account_id: str) -> list[str]:
     problems = []
     for use in uses:
@@ -209,7 +226,13 @@ def dangling(app: App, env: str, stack: str, uses: list[Use], models: set[str], 
             elif dimension in DECLARING_RESOURCE:
                 problem = app.check_declared(env, stack, value, *DECLARING_RESOURCE[dimension])
             elif dimension == "ModelName":
-                problem = None if value in models else f"model {value!r} is not in models: of config/{env}.yaml"
+                deployed = deployed_models(app, env)
+                if value not in models:
+                    problem = f"model {value!r} is not in models: of config/{env}.yaml"
+                elif value not in deployed:
+                    problem = f"model {value!r} has no model server (MODEL_NAME) in ai-workloads-{env}: {sorted(deployed)}"
+                else:
+                    problem = None
             elif dimension == "ClientId":
                 problem = None if value == account_id else f"ClientId {value!r} is not account {account_id}"
             else:
@@ -361,10 +384,11 @@ def test_resolver_reports_dangling_names(fake_app):
         Use("asg", "AWS/EC2", "CPUUtilization", {"AutoScalingGroupName": "sophia-ml-asg"}),
         Use("stray", "AWS/EC2", "CPUUtilization", {"AutoScalingGroupName": fake_ref(fake_app, "stray_asg")}),
         Use("model", "SophiaAI/ML", "InferenceLatency", {"ModelName": "gpt-j"}),
+        Use("undeployed", "SophiaAI/ML", "InferenceLatency", {"ModelName": "bert-base"}),
         Use("os", "AWS/ES", "FreeStorageSpace", {"DomainName": "d", "ClientId": "222222222222"}),
         Use("ref", "AWS/RDS", "CPUUtilization", {"DBInstanceIdentifier": "${aws_db_instance.missing.identifier}"}),
     ]
     problems = dangling(fake_app, "test", "monitoring-test", uses, {"bert-base"}, "111111111111")
-    for where in ("db:", "cluster:", "asg:", "stray:", "model:", "os:", "ref:"):
+    for where in ("db:", "cluster:", "asg:", "stray:", "model:", "undeployed:", "os:", "ref:"):
         assert any(p.startswith(where) for p in problems), (where, problems)
     assert any("ClientId" in p for p in problems) and any("DomainName" in p for p in problems)
