@@ -1,0 +1,1 @@
+"""Drift detection: AWS Config records every change to the account's resources."""
