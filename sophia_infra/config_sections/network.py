@@ -28,8 +28,9 @@ class SubnetPrefixLengths(Model):
 class NetworkConfig(Model):
     vpc_cidr: Cidr
     """The VPC's IPv4 range; must not overlap another environment's."""
-    az_count: Annotated[int, Field(ge=1, le=6)]
-    """How many AZs every tier spans."""
+    az_count: Annotated[int, Field(ge=2, le=6)]
+    """How many AZs every tier spans: at least 2, because an EKS cluster and an RDS
+    subnet group both refuse subnets in a single AZ."""
     availability_zone_suffixes: Annotated[list[Annotated[str, Field(pattern=r"^[a-z]$")]], Field(min_length=1)]
     """The AZs used, as letters after the region (``[a, b, c]`` -> ``us-west-2a``...):
     explicit so that an AZ appearing or disappearing in the account never moves subnets.

@@ -117,3 +117,10 @@ def test_flow_log_interval_is_60_or_600(config_dir):
 def test_subnet_prefix_outside_aws_range(config_dir):
     edit_network(config_dir, "dev", subnet_prefix_lengths={"public": 24, "private": 20, "database": 29})
     assert "network.subnet_prefix_lengths.database" in rejected(config_dir)
+
+
+def test_a_single_az_is_refused(config_dir):
+    # EKS and RDS subnet groups need two AZs: fail at load, not minutes into an apply.
+    edit_network(config_dir, "dev", az_count=1, availability_zone_suffixes=["a"])
+    message = rejected(config_dir)
+    assert "dev.yaml: network.az_count: Input should be greater than or equal to 2 (value 1)" in message
