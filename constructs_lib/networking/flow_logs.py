@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from constructs_lib.errors import ValidationError
+from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.security.iam_role import InlinePolicy, IamRole, IamRoleProps
 from constructs_lib.security.policy import Condition, Principal, Statement
@@ -51,6 +52,7 @@ class VpcFlowLogs(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: VpcFlowLogsProps):
         super().__init__(scope, id_)
+        check(props.log_group_name, ResourceKind.LOG_GROUP)
         if props.retention_days not in _RETENTION_DAYS:
             raise ValidationError(
                 f"VpcFlowLogs {id_}: retention_days must be one of CloudWatch Logs' values "

@@ -166,7 +166,7 @@ class Networking(Construct):
             "flow-logs",
             VpcFlowLogsProps(
                 vpc_id=self.vpc.id,
-                log_group_name=naming.name("network", "flow-logs"),
+                log_group_name=naming.name("network", "flow-logs", kind=ResourceKind.LOG_GROUP),
                 role_name=naming.name("network", "flow-logs-role", kind=ResourceKind.IAM_ROLE),
                 kms_key_arn=props.flow_log_kms_key_arn,
                 retention_days=props.flow_log_retention_days,
