@@ -346,14 +346,24 @@ def _diff_stack(name: str, base: Stack | None, head: Stack | None) -> StackRevie
             review.resources.append(ResourceChange(address, "remove", _path_of(old)))
             continue
         changes = diff_values(_strip_meta(old), _strip_meta(new))
-        if not changes:
+        # An import block added for a resource already in the configuration: the
+        # apply adopts the existing object (a removed import block is a no-op).
+        newly_imported = address in head_imports and address not in base_imports
+        if not changes and not newly_imported:
             continue
         rtype = ResourceChange(address, "", "").type
         marked = [
             AttributeChange(c.path, c.old, c.new, c.kind, _forces_new(rtype, c.path)) for c in changes
         ]
-        action = "replace" if any(c.forces_replacement for c in marked) and not address.startswith("data.") else "change"
-        review.resources.append(ResourceChange(address, action, _path_of(new), marked))
+        if newly_imported:
+            action = "import"
+        elif any(c.forces_replacement for c in marked) and not address.startswith("data."):
+            action = "replace"
+        else:
+            action = "change"
+        review.resources.append(
+            ResourceChange(address, action, _path_of(new), marked, import_id=head_imports[address] if newly_imported else None)
+        )
 
     def section(doc: Stack | None, key: str) -> Any:
         return _strip_meta((doc.doc.get(key) if doc else None) or {})
@@ -812,7 +822,7 @@ def render_markdown(review: Review) -> str:
             where = f" — `{res.construct_path}`" if res.construct_path else ""
             extra = f" from id `{res.import_id}`" if res.import_id else ""
             lines.append(f"- **{_ACTION_SIGN[res.action]} {res.action}** `{res.address}`{extra}{where}")
-            if res.action in ("change", "replace"):
+            if res.action in ("change", "replace", "import"):
                 lines += [_change_line(c) for c in res.changes]
         if s.outputs:
             lines.append("- **outputs**")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
+from sophia_infra.adopt import adopt_existing
 from sophia_infra.config import AppConfig
 from stacks.ai_ml import AiMlStack
 from stacks.ai_workloads import AiWorkloadsStack
@@ -68,4 +69,7 @@ def build_environment(scope: Construct, ctx: StackContext) -> EnvironmentStacks:
 def build_app(scope: Construct, config: AppConfig) -> dict[str, EnvironmentStacks]:
     """The state bootstrap stack and every environment's stacks."""
     StateBootstrapStack(scope, config.project)
-    return {env.name: build_environment(scope, StackContext(config.project, env)) for env in config.environments}
+    environments = {env.name: build_environment(scope, StackContext(config.project, env)) for env in config.environments}
+    # Existing resources listed under ``imports:`` are adopted, not re-created.
+    adopt_existing(environments, config)
+    return environments

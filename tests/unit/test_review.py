@@ -245,11 +245,11 @@ def test_imported_bucket_and_role_are_reported_as_imports(compare):
     result = compare(import_existing=True)
     (data,) = [s for s in result.stacks if s.changed]
     imports = {r.address.split(".")[0]: r.import_id for r in data.resources if r.action == "import"}
-    assert imports == {"aws_s3_bucket": "sophia-archive-dev"}
-    # The role existed in base too: adopting it adds only the import block, no resource change.
-    assert not [r for r in data.resources if r.address.startswith("aws_iam_role.")]
+    # The role existed in base too: adopting it adds only the import block, still an import.
+    assert imports == {"aws_s3_bucket": "sophia-archive-dev", "aws_iam_role": "sophia-data-reader-dev"}
+    assert data.count("add") == 6 and not result.risks
     text = review.render_markdown(result)
-    assert "1 to import" in text and "from id `sophia-archive-dev`" in text
+    assert "2 to import" in text and "from id `sophia-archive-dev`" in text
 
 
 def test_waves_follow_the_manifest_dependencies(compare):
