@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from cdktf import TerraformStack
@@ -98,7 +99,7 @@ def test_default_purposes_and_key_arn_lookup():
 
 @pytest.mark.parametrize("purposes", [("logs", "backups"), ("logs", "logs"), ()])
 def test_unknown_duplicate_or_no_purposes_rejected(purposes):
-    with pytest.raises(ValidationError, match=r"purposes must be distinct values from .* got " + __import__("re").escape(repr(purposes))):
+    with pytest.raises(ValidationError, match=r"purposes must be distinct values from .* got " + re.escape(repr(purposes))):
         build(purposes=purposes)
 
 
