@@ -41,6 +41,7 @@ class NetworkingStack(EnvironmentStack):
         # The configured literal, not the VPC attribute: consumers (security group
         # rules) then need no cross-stack read for it.
         self.vpc_cidr: str = network.vpc_cidr
+        self.availability_zones: tuple[str, ...] = network.availability_zones
         self.public_subnet_ids: list[str] = network.public_subnet_ids
         self.private_subnet_ids: list[str] = network.private_subnet_ids
         self.database_subnet_ids: list[str] = network.database_subnet_ids
@@ -60,4 +61,5 @@ class NetworkingStack(EnvironmentStack):
         self.output(
             "endpoint_security_group_id", self.endpoint_security_group_id, "Security group of the interface VPC endpoints"
         )
+        self.output("nat_public_ips", network.nat_public_ips, "Public IPs the private subnets egress from (for allowlists)")
         self.output("flow_log_group_name", network.flow_logs.log_group_name, "CloudWatch log group of the VPC flow logs")

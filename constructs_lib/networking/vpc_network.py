@@ -87,7 +87,8 @@ class Networking(Construct):
     Outputs: ``vpc_id``, ``vpc_cidr``, ``public_subnet_ids``, ``private_subnet_ids``,
     ``database_subnet_ids`` (one per AZ, in AZ order), ``subnet_cidrs`` (tier ->
     CIDRs), ``public_route_table_ids``, ``private_route_table_ids``,
-    ``database_route_table_ids``, ``nat_gateway_ids``, ``endpoint_security_group_id``,
+    ``database_route_table_ids``, ``nat_gateway_ids``, ``nat_public_ips`` (the
+    egress addresses partners may allowlist), ``availability_zones``, ``endpoint_security_group_id``,
     ``flow_logs`` (:class:`VpcFlowLogs`), ``endpoints`` (:class:`VpcEndpoints`).
     """
 
@@ -116,6 +117,7 @@ class Networking(Construct):
         )
         self.vpc_id: str = self.vpc.id
         self.vpc_cidr: str = props.vpc_cidr
+        self.availability_zones: tuple[str, ...] = azs
         self._lock_down_defaults(naming)
 
         self.internet_gateway = aws.internet_gateway.InternetGateway(
@@ -137,6 +139,7 @@ class Networking(Construct):
         )
         self.public_route_table_ids: list[str] = [public_rt.id]
 
+        self.nat_public_ips: list[str] = []
         nat_ids = self._nat_gateways(naming, props.nat_strategy, azs, subnets["public"])
         self.nat_gateway_ids: list[str] = list(nat_ids)
 
@@ -289,6 +292,7 @@ class Networking(Construct):
                 depends_on=[self.internet_gateway],
             )
             ids.append(nat.id)
+            self.nat_public_ips.append(eip.public_ip)
         return ids
 
     def _network_acls(self, naming: Naming, vpc_cidr: str, subnets: dict[str, list]) -> None:

@@ -328,3 +328,11 @@ def test_networking_stack_follows_the_environment_config(stack_json, env, nats, 
         "endpoint_security_group_id",
     ):
         assert stack["output"][name]["description"], name
+
+
+def test_nat_public_ips_are_the_eips():
+    app = CdktfTesting.app()
+    stack = TerraformStack(app, "ips")
+    network = Networking(stack, "network", props(nat_strategy="one_per_az"))
+    assert len(network.nat_public_ips) == 3 and network.availability_zones == AZS3
+    assert Networking(TerraformStack(app, "none"), "network", props(nat_strategy="none")).nat_public_ips == []
