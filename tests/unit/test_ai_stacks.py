@@ -1,0 +1,170 @@
+"""The AI config sections and the ai-ml / ai-workloads stacks as the app synthesizes them."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from sophia_infra.config import ConfigError, load
+from sophia_infra.config_sections.models import ModelConfig
+from sophia_infra.config_sections.vector_db import VectorDbConfig
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+ENVIRONMENTS = ("dev", "staging", "production")
+MODEL = {
+    "name": "bert-base",
+    "version": "1.0.0",
+    "image": "bert-base-1.0.0",
+    "gpu_enabled": False,
+    "min_replicas": 1,
+    "max_replicas": 3,
+    "cpu_target_percent": 70,
+    "memory_target_percent": 80,
+    "resources": {"cpu_request": "500m", "memory_request": "1Gi", "cpu_limit": "1", "memory_limit": "2Gi"},
+    "latency_threshold_ms": 200,
+    "pod_disruption_budget": False,
+}
+VECTOR_DB = {
+    "engine_version": "OpenSearch_2.19",
+    "instance_type": "r6g.large.search",
+    "instance_count": 3,
+    "volume_size_gb": 100,
+    "availability_zones": 3,
+    "dedicated_master_count": 3,
+    "dedicated_master_type": "m6g.large.search",
+    "automated_snapshot_start_hour": 2,
+}
+
+
+def with_(base: dict, **changes) -> dict:
+    data = copy.deepcopy(base)
+    data.update(changes)
+    return data
+
+
+# --- config sections -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"min_replicas": 4}, "min_replicas must be <= max_replicas, got min_replicas=4, max_replicas=3"),
+        ({"name": "BERT_base"}, "String should match pattern"),
+        ({"image": "latest"}, "'latest' is not a release"),
+        ({"image": "sha256:abc"}, "must be an image tag"),
+        ({"cpu_target_percent": 0}, "greater than or equal to 1"),
+        ({"memory_target_percent": 101}, "less than or equal to 100"),
+    ],
+)
+def test_model_config_rejects(changes, message):
+    with pytest.raises(ValidationError, match=message):
+        ModelConfig.model_validate(with_(MODEL, **changes))
+
+
+def test_model_image_reference_uses_tag_or_digest():
+    assert ModelConfig.model_validate(MODEL).image_reference("repo") == "repo:bert-base-1.0.0"
+    digest = "sha256:" + "0" * 64
+    assert ModelConfig.model_validate(with_(MODEL, image=digest)).image_reference("repo") == f"repo@{digest}"
+
+
+def test_duplicate_model_names_are_refused(tmp_path):
+    for path in ("project.yaml", "dev.yaml"):
+        shutil.copy(CONFIG_DIR / path, tmp_path / path)
+    data = yaml.safe_load((tmp_path / "dev.yaml").read_text())
+    data["models"].append(copy.deepcopy(data["models"][0]))
+    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match=r"dev.yaml: models: model names must be unique, got duplicates \['bert-base'\]"):
+        load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"instance_count": 4}, "instance_count must be a multiple of availability_zones, got instance_count=4, availability_zones=3"),
+        ({"dedicated_master_count": 2}, "dedicated_master_count must be 0, 3 or 5, got 2"),
+        ({"dedicated_master_type": None}, "dedicated_master_type is required with dedicated_master_count=3"),
+        ({"instance_type": "r6g.large"}, "must be an OpenSearch type ending in '.search'"),
+        ({"engine_version": "Elasticsearch_7.10"}, "String should match pattern"),
+    ],
+)
+def test_vector_db_config_rejects(changes, message):
+    with pytest.raises(ValidationError, match=message):
+        VectorDbConfig.model_validate(with_(VECTOR_DB, **changes))
+
+
+def test_every_environment_configures_the_seed_models():
+    for env in load(CONFIG_DIR).environments:
+        models = {m.name: m for m in env.config.models}
+        assert set(models) == {"bert-base", "roberta-large", "gpt-j"}, env.name
+        assert [n for n, m in models.items() if m.gpu_enabled] == ["gpt-j"], env.name
+
+
+# --- synthesized stacks ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_kubernetes_provider_comes_from_compute_cross_stack_refs(stack_json, env):
+    (provider,) = stack_json(f"ai-workloads-{env}")["provider"]["kubernetes"]
+    remote = f"data.terraform_remote_state.cross-stack-reference-input-compute-{env}.outputs."
+    assert provider["host"].startswith("${" + remote)
+    assert provider["cluster_ca_certificate"].startswith("${base64decode(" + remote)
+    (exec_,) = provider["exec"]
+    assert exec_["command"] == "aws"
+    assert exec_["args"][:3] == ["eks", "get-token", "--cluster-name"]
+    assert exec_["args"][3].startswith("${" + remote)
+    assert not {"config_path", "config_paths", "token", "client_key", "password"} & set(provider)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_configured_model_is_deployed_without_replicas(stack_json, env):
+    resources = stack_json(f"ai-workloads-{env}")["resource"]
+    deployments = {d["metadata"]["name"]: d for d in resources["kubernetes_deployment_v1"].values()}
+    assert set(deployments) == {"model-bert-base", "model-roberta-large", "model-gpt-j"}
+    assert all("replicas" not in d["spec"] for d in deployments.values())
+    image = deployments["model-gpt-j"]["spec"]["template"]["spec"]["container"][0]["image"]
+    assert image.startswith(f"${{data.terraform_remote_state.cross-stack-reference-input-ai-ml-{env}.outputs.")
+    assert image.endswith(":gpt-j-1.0.0")
+
+
+def test_pod_disruption_budgets_only_where_config_enables_them(stack_json):
+    assert len(stack_json("ai-workloads-production")["resource"]["kubernetes_pod_disruption_budget_v1"]) == 3
+    for env in ("dev", "staging"):
+        assert "kubernetes_pod_disruption_budget_v1" not in stack_json(f"ai-workloads-{env}")["resource"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_vector_db_admits_only_the_compute_node_security_group(stack_json, env):
+    resources = stack_json(f"ai-ml-{env}")["resource"]
+    (rule,) = resources["aws_vpc_security_group_ingress_rule"].values()
+    assert rule["referenced_security_group_id"].startswith(
+        f"${{data.terraform_remote_state.cross-stack-reference-input-compute-{env}.outputs."
+    )
+    assert "node" in rule["referenced_security_group_id"]
+    (domain,) = resources["aws_opensearch_domain"].values()
+    assert len(domain["domain_name"]) <= 28
+    for alarm in (a for a in resources["aws_cloudwatch_metric_alarm"].values() if a["namespace"] == "AWS/ES"):
+        assert alarm["alarm_actions"] == alarm["ok_actions"]
+        assert alarm["alarm_actions"][0].startswith(f"${{data.terraform_remote_state.cross-stack-reference-input-shared-{env}.")
+
+
+def test_production_vector_db_is_zone_aware_with_dedicated_masters_and_dev_is_not(stack_json):
+    (prod,) = stack_json("ai-ml-production")["resource"]["aws_opensearch_domain"].values()
+    (dev,) = stack_json("ai-ml-dev")["resource"]["aws_opensearch_domain"].values()
+    assert prod["cluster_config"]["zone_awareness_config"] == {"availability_zone_count": 3}
+    assert prod["cluster_config"]["dedicated_master_count"] == 3
+    assert len(prod["vpc_options"]["subnet_ids"]) == 3
+    assert dev["cluster_config"]["zone_awareness_enabled"] is False
+    assert len(dev["vpc_options"]["subnet_ids"]) == 1
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_registry_keeps_releases_per_configured_model(stack_json, env):
+    (policy,) = stack_json(f"ai-ml-{env}")["resource"]["aws_ecr_lifecycle_policy"].values()
+    prefixes = [r["selection"].get("tagPrefixList") for r in json.loads(policy["policy"])["rules"]]
+    assert prefixes == [None, ["bert-base-"], ["roberta-large-"], ["gpt-j-"]]
