@@ -28,7 +28,11 @@ What it does, in order, from ``config/<env>.yaml`` ``deployment:``:
    first. A new stack has no previous version and is left as it is.
 
 ``--dry-run`` checks the window and prints the exact commands without running them.
-Exit codes: 0 deployed (or dry run), 1 failed, 2 refused by the policy or bad usage.
+``--check-drift`` plans every stack of the environment instead (``terraform plan
+-detailed-exitcode``) and exits 3 when the cloud differs from the code.
+
+Exit codes: 0 deployed (or dry run, or no drift), 1 failed, 2 refused by the
+policy or bad usage, 3 drift found.
 """
 
 from __future__ import annotations
@@ -103,6 +107,45 @@ def post_validation(out: Path, stack: str) -> list[str]:
     return ["terraform", f"-chdir={out / 'stacks' / stack}", "plan", "-detailed-exitcode", "-input=false", "-lock=false", "-no-color"]
 
 
+def drift_commands(out: Path, stack: str) -> list[list[str]]:
+    """``terraform init`` (with the stack's S3 backend) and a read-only plan whose exit code tells drift.
+
+    ``cdktf diff`` prints a plan but always exits 0; ``-detailed-exitcode`` exits
+    0 (no changes), 1 (error) or 2 (changes: the cloud drifted from the code, or
+    the code was not deployed).
+    """
+    return [
+        ["terraform", f"-chdir={out / 'stacks' / stack}", "init", "-input=false", "-no-color"],
+        post_validation(out, stack),
+    ]
+
+
+def check_drift(out: Path, env: str, dry_run: bool = False) -> int:
+    """Plan every stack of ``env``; 0 in sync, 3 drift found, 1 a plan failed."""
+    graph = environment_graph(review.load(out), env)
+    if not graph:
+        raise PolicyRefusal(f"{out}/manifest.json has no stacks for environment {env!r}")
+    results = []
+    for stack in sorted(graph):
+        init, plan = drift_commands(out, stack)
+        if dry_run:
+            print(f"$ {shlex.join(init)}\n$ {shlex.join(plan)}")
+            continue
+        if _run(init) != 0:
+            results.append((stack, "ERROR (init failed)"))
+            continue
+        code = _run(plan)
+        results.append((stack, {0: "in sync", 2: "DRIFT"}.get(code, "ERROR (plan failed)")))
+    if dry_run:
+        return 0
+    print(f"\ndrift summary ({env}):")
+    for stack, state in results:
+        print(f"  {stack}: {state}")
+    if any(state.startswith("ERROR") for _, state in results):
+        return 1
+    return 3 if any(state == "DRIFT" for _, state in results) else 0
+
+
 def make_plan(
     env_name: str,
     policy: DeploymentPolicy,
@@ -116,6 +159,7 @@ def make_plan(
     cdktf: list[str] | None = None,
     interactive: bool = True,
     dry_run: bool = False,
+    first_deployment: bool = False,
 ) -> Plan:
     """Check the policy and work out every command; raises :class:`PolicyRefusal`."""
     if force and not (reason and reason.strip()):
@@ -140,10 +184,11 @@ def make_plan(
             "terminal to approve in: name the approval given elsewhere with --approved-by TEXT "
             "(e.g. 'GitHub environment production, run 1234')"
         )
-    if policy.rollback_on_failure and previous_out is None and not dry_run:
+    if policy.rollback_on_failure and previous_out is None and not (dry_run or first_deployment):
         raise PolicyRefusal(
             f"{env_name} rolls back on failure (deployment.rollback_on_failure: true): pass --previous-out DIR, "
-            "the synthesized output of the last deployed commit, to roll back to"
+            "the synthesized output of the last deployed commit, to roll back to "
+            "(or --first-deployment when nothing has been deployed yet)"
         )
     graph, selected = select_stacks(out, env_name, previous_out)
     waves = review.waves(graph, selected)
@@ -269,11 +314,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--previous-out", help="synthesized output of the last deployed commit: deploy only what changed, roll back to it")
     parser.add_argument("--approved-by", help="an approval given outside this terminal (allows --auto-approve where the policy does not)")
     parser.add_argument("--cdktf", default=DEFAULT_CDKTF, help="the cdktf CLI command (default: $CDKTF_CLI or 'cdktf')")
+    parser.add_argument("--first-deployment", action="store_true", help="nothing is deployed yet: no --previous-out to roll back to")
+    parser.add_argument("--check-drift", action="store_true", help="plan every stack of the environment; exit 3 if any differs from the cloud")
     parser.add_argument("--config-dir", default=os.environ.get("SOPHIA_CONFIG_DIR", "config"))
     args = parser.parse_args(argv)
     cdktf = shlex.split(args.cdktf)
     try:
         env = config_mod.load(args.config_dir).environment(args.environment)
+        if args.check_drift:
+            return check_drift(Path(args.out), env.name, dry_run=args.dry_run)
         policy = env.config.deployment
         plan = make_plan(
             env.name,
@@ -287,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
             cdktf=cdktf,
             interactive=args.dry_run or sys.stdin.isatty(),
             dry_run=args.dry_run,
+            first_deployment=args.first_deployment,
         )
     except (PolicyRefusal, config_mod.ConfigError, review.ReviewError, ValueError) as exc:
         print(f"deploy: {exc}", file=sys.stderr)

@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -920,12 +921,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-ref", help="git ref to synthesize as the base (instead of BASE_OUT)")
     parser.add_argument("--head-out", help="with --base-ref: an existing synthesized output of the change (default: synthesize the working tree)")
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
-    parser.add_argument("--output", "-o", help="write the review to this file as well as stdout")
+    parser.add_argument("--output", "-o", help="also write the whole review to this file (never truncated)")
     parser.add_argument(
         "--max-chars",
         type=int,
-        help="cut the Markdown to this length (a GitHub comment holds at most 65536 characters)",
+        help="cut the Markdown on stdout to this length (a GitHub comment holds at most 65536 characters)",
     )
+    parser.add_argument("--save-base", help="with --base-ref: keep the base ref's synthesized output in this directory")
     args = parser.parse_args(argv)
     try:
         with tempfile.TemporaryDirectory(prefix="sophia-review-") as tmp:
@@ -935,6 +937,9 @@ def main(argv: list[str] | None = None) -> int:
                 repo = Path(subprocess.check_output(["git", "rev-parse", "--show-toplevel"], text=True).strip())
                 head = Path(args.head_out).resolve() if args.head_out else None
                 base_dir, head_dir = synthesize_ref(args.base_ref, repo, Path(tmp), head)
+                if args.save_base:
+                    shutil.rmtree(args.save_base, ignore_errors=True)
+                    shutil.copytree(base_dir, args.save_base)
             else:
                 if not (args.base_out and args.head_out):
                     parser.error("BASE_OUT and HEAD_OUT are required without --base-ref")
@@ -944,10 +949,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"review failed: {exc}", file=sys.stderr)
         return 1
     text = render_json(review) if args.format == "json" else render_markdown(review)
-    if args.max_chars and args.format == "markdown":
-        text = truncate(text, args.max_chars)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
+    if args.max_chars and args.format == "markdown":
+        text = truncate(text, args.max_chars)
     sys.stdout.write(text)
     return 0
 

@@ -295,3 +295,34 @@ def synthesized(tmp_path):
     functions = ["security", "networking", "shared", "compute", "data", "ai-ml", "ai-workloads", "monitoring"]
     graph = {f"{f}-production": ([] if f == "security" else ["security-production"]) for f in functions}
     return write_out(tmp_path / "cdktf.out", graph)
+
+
+def test_first_deployment_needs_no_previous_output(out):
+    plan = deploy.make_plan("prod", policy(rollback_on_failure=True), out=out, now=at(2026, 11, 25, 10, 0), first_deployment=True)
+    assert len(plan.waves) == 3
+
+
+FAKE_TERRAFORM = """#!/bin/sh
+# plan exits 2 (changes) for the networking stack only
+case "$*" in *networking-prod*plan*) exit 2;; esac
+exit 0
+"""
+
+
+def test_check_drift_plans_every_stack_and_fails_on_drift(tmp_path, out, monkeypatch, capsys):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "terraform").write_text(FAKE_TERRAFORM)
+    (bin_dir / "terraform").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    assert deploy.check_drift(out, "prod") == 3
+    text = capsys.readouterr().out
+    assert "networking-prod: DRIFT" in text and "security-prod: in sync" in text and "security-dev" not in text
+
+
+def test_check_drift_dry_run_prints_init_and_plan(out, capsys):
+    assert deploy.check_drift(out, "prod", dry_run=True) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"$ terraform -chdir={out}/stacks/compute-prod init -input=false -no-color"
+    assert lines[1].endswith("plan -detailed-exitcode -input=false -lock=false -no-color")
+    assert len(lines) == 8
