@@ -11,6 +11,7 @@ from cdktf import Fn
 from constructs import Construct
 
 from constructs_lib.ai.model_deployment import ModelDeployment, ModelDeploymentProps
+from constructs_lib.ai.nvidia_device_plugin import NvidiaDevicePlugin
 from constructs_lib.providers import k8s
 from stacks.ai_ml import AiMlStack
 from stacks.base import EnvironmentStack, StackContext
@@ -39,6 +40,12 @@ class AiWorkloadsStack(EnvironmentStack):
                 )
             ],
         )
+
+        # AL2023 NVIDIA nodes need the device plugin to advertise nvidia.com/gpu; Bottlerocket
+        # NVIDIA variants run their own, and a second one would fight over the resource.
+        self.device_plugin: NvidiaDevicePlugin | None = None
+        if any(m.gpu_enabled for m in cfg.models) and cfg.gpu_nodes.ami_type == "AL2023_x86_64_NVIDIA":
+            self.device_plugin = NvidiaDevicePlugin(self, "nvidia-device-plugin")
 
         self.models: dict[str, ModelDeployment] = {}
         for model in cfg.models:

@@ -168,3 +168,10 @@ def test_registry_keeps_releases_per_configured_model(stack_json, env):
     (policy,) = stack_json(f"ai-ml-{env}")["resource"]["aws_ecr_lifecycle_policy"].values()
     prefixes = [r["selection"].get("tagPrefixList") for r in json.loads(policy["policy"])["rules"]]
     assert prefixes == [None, ["bert-base-"], ["roberta-large-"], ["gpt-j-"]]
+
+
+def test_device_plugin_deployed_where_gpu_models_run_on_al2023(stack_json):
+    for env in load(CONFIG_DIR).environments:
+        expected = env.config.gpu_nodes.ami_type == "AL2023_x86_64_NVIDIA" and any(m.gpu_enabled for m in env.config.models)
+        resources = stack_json(f"ai-workloads-{env.name}")["resource"]
+        assert ("kubernetes_daemon_set_v1" in resources) is expected, env.name
