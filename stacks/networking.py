@@ -28,6 +28,7 @@ class NetworkingStack(EnvironmentStack):
                 subnet_prefix_lengths=SubnetPrefixLengths(
                     public=prefixes.public, private=prefixes.private, database=prefixes.database
                 ),
+                az_slots=net.az_slots,
                 nat_strategy=net.nat_strategy,
                 flow_log_kms_key_arn=security.kms_key_arn("logs"),
                 flow_log_retention_days=ctx.config.logging.retention_days,

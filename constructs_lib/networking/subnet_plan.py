@@ -5,11 +5,13 @@ is built) and the ``Networking`` construct (to lay the subnets out) use
 :func:`plan_subnets`, so the check and the layout can never disagree.
 
 Layout: tiers are allocated largest block first (ties in ``TIERS`` order), one
-block per AZ, from the start of the VPC range. Blocks of decreasing size packed
-from an aligned start are themselves aligned, so there are no gaps: the plan
-fits exactly when the sum of the blocks fits the VPC. Changing the AZ count or
-a prefix length moves the blocks that follow, and Terraform then replaces those
-subnets: size the tiers once, for the largest AZ count you expect.
+block per AZ *slot*, from the start of the VPC range; AZ ``i`` uses slot ``i``.
+Blocks of decreasing size packed from an aligned start are themselves aligned,
+so there are no gaps: the plan fits exactly when the sum of the blocks fits the
+VPC. Reserving more slots than AZs (``az_slots``) lets the AZ count grow later
+without moving a single existing subnet; changing ``az_slots`` or a prefix
+length moves blocks, and Terraform would replace those subnets (and what is in
+them: NAT gateways, databases).
 """
 
 from __future__ import annotations
@@ -31,15 +33,21 @@ class SubnetPlanError(ValidationError):
     """The VPC CIDR cannot hold the requested subnets."""
 
 
-def plan_subnets(vpc_cidr: str, az_count: int, prefix_lengths: Mapping[str, int]) -> dict[str, tuple[str, ...]]:
+def plan_subnets(
+    vpc_cidr: str, az_count: int, prefix_lengths: Mapping[str, int], az_slots: int | None = None
+) -> dict[str, tuple[str, ...]]:
     """Tier -> one CIDR per AZ (in AZ order), carved from ``vpc_cidr``.
 
+    ``az_slots`` (default: ``az_count``) blocks are reserved per tier.
     Raises :class:`SubnetPlanError` naming the VPC CIDR, the tiers × AZs and the
     addresses needed when the subnets do not fit.
     """
     vpc = ipaddress.ip_network(vpc_cidr, strict=True)
+    slots = az_count if az_slots is None else az_slots
     if az_count < 1:
         raise SubnetPlanError(f"az_count must be >= 1, got {az_count!r}")
+    if slots < az_count:
+        raise SubnetPlanError(f"az_slots must be >= az_count={az_count}, got {slots!r}")
     missing = [tier for tier in TIERS if tier not in prefix_lengths]
     unknown = sorted(set(prefix_lengths) - set(TIERS))
     if missing or unknown:
@@ -55,12 +63,13 @@ def plan_subnets(vpc_cidr: str, az_count: int, prefix_lengths: Mapping[str, int]
                 f"and /{MIN_SUBNET_PREFIX}, got /{length}"
             )
 
-    needed = sum(2 ** (32 - prefix_lengths[tier]) for tier in TIERS) * az_count
+    needed = sum(2 ** (32 - prefix_lengths[tier]) for tier in TIERS) * slots
     if needed > vpc.num_addresses:
-        blocks = " + ".join(f"{az_count} × {tier} /{prefix_lengths[tier]}" for tier in TIERS)
+        blocks = " + ".join(f"{slots} × {tier} /{prefix_lengths[tier]}" for tier in TIERS)
+        zones = f"{slots} AZs" if slots == az_count else f"{slots} AZ slots ({az_count} used)"
         raise SubnetPlanError(
             f"VPC CIDR {str(vpc)!r} ({vpc.num_addresses} addresses) is too small for "
-            f"{len(TIERS)} tiers × {az_count} AZs: {blocks} need {needed} addresses"
+            f"{len(TIERS)} tiers × {zones}: {blocks} need {needed} addresses"
         )
 
     order = sorted(TIERS, key=lambda tier: (prefix_lengths[tier], TIERS.index(tier)))
@@ -68,9 +77,6 @@ def plan_subnets(vpc_cidr: str, az_count: int, prefix_lengths: Mapping[str, int]
     plan: dict[str, tuple[str, ...]] = {}
     for tier in order:
         size = 2 ** (32 - prefix_lengths[tier])
-        blocks = []
-        for _ in range(az_count):
-            blocks.append(str(ipaddress.ip_network((cursor, prefix_lengths[tier]))))
-            cursor += size
-        plan[tier] = tuple(blocks)
+        plan[tier] = tuple(str(ipaddress.ip_network((cursor + i * size, prefix_lengths[tier]))) for i in range(az_count))
+        cursor += slots * size
     return {tier: plan[tier] for tier in TIERS}

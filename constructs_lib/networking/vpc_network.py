@@ -68,6 +68,9 @@ class NetworkingProps:
     """KMS key for the flow-log group (flow logs are always on)."""
     subnet_prefix_lengths: SubnetPrefixLengths = SubnetPrefixLengths()
     """Per-tier prefix lengths. Default: public /24, private /20, database /24."""
+    az_slots: int | None = None
+    """Subnet blocks reserved per tier, >= the AZ count, so that AZs can be added later
+    without moving existing subnets. Default: the AZ count (no reserve)."""
     nat_strategy: NatStrategy = "one_per_az"
     """``one_per_az`` (default: an AZ outage cuts only that AZ's egress), ``single``
     (cheaper) or ``none`` (no internet egress from private subnets)."""
@@ -100,7 +103,7 @@ class Networking(Construct):
         azs = props.availability_zones
         try:
             self.subnet_cidrs: dict[str, tuple[str, ...]] = plan_subnets(
-                props.vpc_cidr, len(azs), props.subnet_prefix_lengths.as_dict()
+                props.vpc_cidr, len(azs), props.subnet_prefix_lengths.as_dict(), props.az_slots
             )
         except ValidationError as exc:
             raise ValidationError(f"Networking {id_}: {exc}") from None

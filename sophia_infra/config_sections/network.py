@@ -31,6 +31,9 @@ class NetworkConfig(Model):
     az_count: Annotated[int, Field(ge=2, le=6)]
     """How many AZs every tier spans: at least 2, because an EKS cluster and an RDS
     subnet group both refuse subnets in a single AZ."""
+    az_slots: Annotated[int, Field(ge=2, le=6)]
+    """Subnet blocks reserved per tier (>= ``az_count``): ``az_count`` can later grow up
+    to this without moving, and so replacing, any existing subnet."""
     availability_zone_suffixes: Annotated[list[Annotated[str, Field(pattern=r"^[a-z]$")]], Field(min_length=1)]
     """The AZs used, as letters after the region (``[a, b, c]`` -> ``us-west-2a``...):
     explicit so that an AZ appearing or disappearing in the account never moves subnets.
@@ -40,7 +43,7 @@ class NetworkConfig(Model):
     ``one_per_az``: one per AZ (resilient); ``none``: no egress to the internet."""
     subnet_prefix_lengths: SubnetPrefixLengths
     """Per tier; subnets are carved from ``vpc_cidr`` (largest first), which must hold
-    3 tiers × ``az_count`` of them."""
+    3 tiers × ``az_slots`` of them."""
     flow_log_aggregation_interval: Literal[60, 600]
     """Seconds over which VPC flow logs aggregate a flow (60: faster detection, more records)."""
     interface_endpoints: list[EndpointService]
@@ -49,6 +52,8 @@ class NetworkConfig(Model):
 
     @model_validator(mode="after")
     def _zones_and_subnets(self) -> NetworkConfig:
+        if self.az_slots < self.az_count:
+            raise ValueError(f"az_slots must be >= az_count={self.az_count}, got {self.az_slots}")
         zones = self.availability_zone_suffixes
         if len(zones) != self.az_count:
             raise ValueError(
@@ -59,7 +64,7 @@ class NetworkConfig(Model):
         if len(set(self.interface_endpoints)) != len(self.interface_endpoints):
             raise ValueError(f"interface_endpoints must be distinct, got {self.interface_endpoints!r}")
         try:
-            plan_subnets(self.vpc_cidr, self.az_count, self.subnet_prefix_lengths.model_dump())
+            plan_subnets(self.vpc_cidr, self.az_count, self.subnet_prefix_lengths.model_dump(), self.az_slots)
         except SubnetPlanError as exc:
             raise ValueError(f"vpc_cidr / subnet_prefix_lengths: {exc}") from None
         return self

@@ -336,3 +336,10 @@ def test_nat_public_ips_are_the_eips():
     network = Networking(stack, "network", props(nat_strategy="one_per_az"))
     assert len(network.nat_public_ips) == 3 and network.availability_zones == AZS3
     assert Networking(TerraformStack(app, "none"), "network", props(nat_strategy="none")).nat_public_ips == []
+
+
+def test_reserved_az_slots_reach_the_subnets():
+    app = CdktfTesting.app()
+    network = Networking(TerraformStack(app, "slots"), "network", props(az_slots=4))
+    assert network.subnet_cidrs["private"] == ("10.30.0.0/20", "10.30.16.0/20", "10.30.32.0/20")
+    assert network.subnet_cidrs["public"][0] == "10.30.64.0/24"  # after four /20 slots

@@ -85,15 +85,15 @@ def rejected(config_dir: Path) -> str:
 def test_committed_networks_fit():
     for env in config.load(ROOT / "config").environments:
         net = env.config.network
-        plan_subnets(net.vpc_cidr, net.az_count, net.subnet_prefix_lengths.model_dump())
+        plan_subnets(net.vpc_cidr, net.az_count, net.subnet_prefix_lengths.model_dump(), net.az_slots)
 
 
 def test_too_small_vpc_cidr_names_file_field_and_value(config_dir):
     path = edit_network(config_dir, "production", vpc_cidr="10.30.0.0/20")
     message = rejected(config_dir)
     assert f"{path}: network: vpc_cidr / subnet_prefix_lengths:" in message
-    assert "'10.30.0.0/20' (4096 addresses) is too small for 3 tiers × 3 AZs" in message
-    assert "need 13824 addresses" in message
+    assert "'10.30.0.0/20' (4096 addresses) is too small for 3 tiers × 4 AZ slots (3 used)" in message
+    assert "need 18432 addresses" in message
 
 
 def test_az_suffixes_must_match_az_count(config_dir):
@@ -124,3 +124,26 @@ def test_a_single_az_is_refused(config_dir):
     edit_network(config_dir, "dev", az_count=1, availability_zone_suffixes=["a"])
     message = rejected(config_dir)
     assert "dev.yaml: network.az_count: Input should be greater than or equal to 2 (value 1)" in message
+
+
+def test_reserved_slots_keep_existing_subnets_when_azs_are_added():
+    before = plan_subnets("10.30.0.0/16", 3, PREFIXES, az_slots=4)
+    after = plan_subnets("10.30.0.0/16", 4, PREFIXES, az_slots=4)
+    for tier in PREFIXES:
+        assert after[tier][:3] == before[tier], tier
+    # without a reserve, the same change moves the smaller tiers
+    assert plan_subnets("10.30.0.0/16", 4, PREFIXES)["public"][0] != plan_subnets("10.30.0.0/16", 3, PREFIXES)["public"][0]
+
+
+def test_reserved_slots_count_towards_the_fit():
+    small = {"public": 26, "private": 26, "database": 26}
+    plan_subnets("10.0.0.0/22", 3, small, az_slots=5)  # 3 × 5 × 64 = 960 <= 1024
+    with pytest.raises(SubnetPlanError, match=r"3 tiers × 6 AZ slots \(3 used\).*need 1152"):
+        plan_subnets("10.0.0.0/22", 3, small, az_slots=6)
+    with pytest.raises(SubnetPlanError, match="az_slots must be >= az_count=3, got 2"):
+        plan_subnets("10.0.0.0/16", 3, PREFIXES, az_slots=2)
+
+
+def test_az_slots_below_az_count_is_a_config_error(config_dir):
+    path = edit_network(config_dir, "production", az_slots=2)
+    assert f"{path}: network: az_slots must be >= az_count=3, got 2" in rejected(config_dir)
