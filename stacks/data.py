@@ -104,7 +104,9 @@ class DataStack(EnvironmentStack):
         self.database_security_group_id: str = self.security_group.security_group_id
 
         self.output("active_database", database.active, "Colour of the active database (config blue_green.active)")
-        self.output("active_database_identifier", self.active_database_identifier, "RDS identifier of the active database")
+        self.output(
+            "active_database_identifier", self.active_database_identifier, "RDS identifier of the active database"
+        )
         self.output("active_database_endpoint", self.active_database_endpoint, "host:port of the active database")
         self.output(
             "active_master_user_secret_arn",

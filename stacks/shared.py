@@ -45,9 +45,7 @@ class SharedStack(EnvironmentStack):
                 ConfigRecorderProps(
                     name=naming.name("shared", "config-recorder"),
                     # The account id keeps the globally unique bucket name unique per account.
-                    bucket_name=naming.name(
-                        "shared", "config", suffix=cfg.aws.account_id, kind=ResourceKind.S3_BUCKET
-                    ),
+                    bucket_name=naming.name("shared", "config", suffix=cfg.aws.account_id, kind=ResourceKind.S3_BUCKET),
                     bucket_kms_key_arn=security.kms_key_arn("logs"),
                     role_name=naming.name("shared", "config-recorder", kind=ResourceKind.IAM_ROLE),
                     topic_name=naming.name("shared", "config-changes", kind=ResourceKind.SNS_TOPIC),
@@ -58,6 +56,10 @@ class SharedStack(EnvironmentStack):
                 ),
             )
             tagging.set_component(self.config_recorder, "drift-detection")
-            self.output("config_recorder_name", self.config_recorder.recorder_name, "AWS Config recorder of this account+region")
+            self.output(
+                "config_recorder_name", self.config_recorder.recorder_name, "AWS Config recorder of this account+region"
+            )
             self.output("config_bucket_name", self.config_recorder.bucket_name, "Bucket of the AWS Config history")
-            self.output("config_topic_arn", self.config_recorder.topic_arn, "SNS topic of AWS Config change notifications")
+            self.output(
+                "config_topic_arn", self.config_recorder.topic_arn, "SNS topic of AWS Config change notifications"
+            )

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from sophia_infra import config
 from tests.conftest import ROOT
-from tests.test_config import add_environment, config_dir, edit, rejected  # noqa: F401 - fixture
+from tests.test_config import edit, rejected
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    """A scratch copy of config/ to break."""
+    target = tmp_path / "config"
+    shutil.copytree(ROOT / "config", target)
+    return target
 
 
 def test_committed_values():
@@ -54,7 +65,9 @@ def test_backup_window_overlapping_maintenance(config_dir):
 def test_force_destroy_refused_with_deletion_protection(config_dir):
     path = edit(config_dir, "production.yaml", lambda d: d["storage"].update(force_destroy_buckets=True))
     message = rejected(config_dir)
-    assert f"{path}: storage.force_destroy_buckets: must be false where resilience.deletion_protection is true" in message
+    assert (
+        f"{path}: storage.force_destroy_buckets: must be false where resilience.deletion_protection is true" in message
+    )
 
 
 def test_two_recorders_in_one_account_and_region(config_dir):

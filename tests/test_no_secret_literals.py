@@ -122,7 +122,11 @@ def test_detector_accepts_references(document):
 def test_no_secret_literal_in_synthesized_output(synth_outdir: Path):
     files = sorted(synth_outdir.rglob("*.json"))
     assert any(f.name == "cdk.tf.json" for f in files)
-    findings = [f"{f.relative_to(synth_outdir)}: {finding}" for f in files for finding in find_secrets(json.loads(f.read_text()))]
+    findings = [
+        f"{f.relative_to(synth_outdir)}: {finding}"
+        for f in files
+        for finding in find_secrets(json.loads(f.read_text()))
+    ]
     assert findings == []
 
 

@@ -70,10 +70,18 @@ def _ingress(stack: dict):
         yield rule.get("from_port"), rule.get("to_port"), {rule.get("cidr_ipv4"), rule.get("cidr_ipv6")}
     for rule in resources(stack, "aws_security_group_rule").values():
         if rule.get("type") == "ingress":
-            yield rule.get("from_port"), rule.get("to_port"), set(rule.get("cidr_blocks", [])) | set(rule.get("ipv6_cidr_blocks", []))
+            yield (
+                rule.get("from_port"),
+                rule.get("to_port"),
+                set(rule.get("cidr_blocks", [])) | set(rule.get("ipv6_cidr_blocks", [])),
+            )
     for group in resources(stack, "aws_security_group").values():
         for rule in group.get("ingress", []) or []:
-            yield rule.get("from_port"), rule.get("to_port"), set(rule.get("cidr_blocks", [])) | set(rule.get("ipv6_cidr_blocks", []))
+            yield (
+                rule.get("from_port"),
+                rule.get("to_port"),
+                set(rule.get("cidr_blocks", [])) | set(rule.get("ipv6_cidr_blocks", [])),
+            )
 
 
 def test_no_security_group_admits_the_internet_on_a_data_port(stacks):

@@ -216,14 +216,18 @@ class PostgresInstance(Construct):
             if log not in LOG_EXPORTS:
                 raise ValidationError(f"{where}: log_exports entries must be one of {LOG_EXPORTS}, got {log!r}")
         if settings.log_retention_days not in LOG_RETENTION_DAYS:
-            raise ValidationError(f"{where}: log_retention_days must be a CloudWatch Logs value, got {settings.log_retention_days}")
+            raise ValidationError(
+                f"{where}: log_retention_days must be a CloudWatch Logs value, got {settings.log_retention_days}"
+            )
         if not _USERNAME.fullmatch(settings.master_username) or settings.master_username in _RESERVED_USERNAMES:
             raise ValidationError(
                 f"{where}: master_username must be lowercase letters, digits and '_' and not reserved by RDS, "
                 f"got {settings.master_username!r}"
             )
         if not _DB_NAME.fullmatch(settings.database_name):
-            raise ValidationError(f"{where}: database_name must be lowercase letters, digits and '_', got {settings.database_name!r}")
+            raise ValidationError(
+                f"{where}: database_name must be lowercase letters, digits and '_', got {settings.database_name!r}"
+            )
         if not 1150 <= settings.port <= 65535:
             raise ValidationError(f"{where}: port must be 1150..65535 (RDS limit), got {settings.port}")
         for name, arn in (

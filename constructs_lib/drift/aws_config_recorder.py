@@ -119,7 +119,13 @@ class ConfigRecorder(Construct):
             [
                 Statement(
                     sid="AccountAdministration",
-                    actions=("sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe", "sns:ListSubscriptionsByTopic", "sns:DeleteTopic"),
+                    actions=(
+                        "sns:GetTopicAttributes",
+                        "sns:SetTopicAttributes",
+                        "sns:Subscribe",
+                        "sns:ListSubscriptionsByTopic",
+                        "sns:DeleteTopic",
+                    ),
                     resources=(self.topic.arn,),
                     principals=(Principal("AWS", (f"arn:{partition.partition}:iam::{account}:root",)),),
                 ),

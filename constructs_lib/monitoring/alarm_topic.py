@@ -118,10 +118,14 @@ class AlarmTopic(Construct):
         where = f"AlarmTopic {id_}"
         check(props.topic_name, ResourceKind.SNS_TOPIC)
         if not props.kms_key_arn:
-            raise ValidationError(f"{where}: kms_key_arn is required (alarm topics are always encrypted), got {props.kms_key_arn!r}")
+            raise ValidationError(
+                f"{where}: kms_key_arn is required (alarm topics are always encrypted), got {props.kms_key_arn!r}"
+            )
         for service in props.publisher_services:
             if not _SERVICE.fullmatch(service):
-                raise ValidationError(f"{where}: publisher_services entries must be service principals, got {service!r}")
+                raise ValidationError(
+                    f"{where}: publisher_services entries must be service principals, got {service!r}"
+                )
         seen: set[tuple[str, str]] = set()
         for sub in props.subscriptions:
             key = (sub.protocol, sub.endpoint)
@@ -130,7 +134,9 @@ class AlarmTopic(Construct):
             seen.add(key)
             if sub.protocol == "email":
                 if not _EMAIL.fullmatch(sub.endpoint):
-                    raise ValidationError(f"{where}: email subscription endpoint must be an address, got {sub.endpoint!r}")
+                    raise ValidationError(
+                        f"{where}: email subscription endpoint must be an address, got {sub.endpoint!r}"
+                    )
             elif sub.protocol == "https":
                 url = urlsplit(sub.endpoint)
                 if url.scheme != "https" or not url.hostname or url.username or url.password or url.query:
@@ -138,4 +144,6 @@ class AlarmTopic(Construct):
                         f"{where}: https subscription endpoint must be an https:// URL without credentials, got {sub.endpoint!r}"
                     )
             else:
-                raise ValidationError(f"{where}: subscription protocol must be 'email' or 'https', got {sub.protocol!r}")
+                raise ValidationError(
+                    f"{where}: subscription protocol must be 'email' or 'https', got {sub.protocol!r}"
+                )

@@ -86,9 +86,7 @@ class DataTierSecurityGroup(Construct):
         if not 1 <= props.port <= 65535:
             raise ValidationError(f"{where}: port must be 1..65535, got {props.port}")
         if not props.source_security_group_ids:
-            raise ValidationError(
-                f"{where}: source_security_group_ids must name at least one security group, got ()"
-            )
+            raise ValidationError(f"{where}: source_security_group_ids must name at least one security group, got ()")
         if len(set(props.source_security_group_ids)) != len(props.source_security_group_ids):
             raise ValidationError(
                 f"{where}: source_security_group_ids must be unique, got {props.source_security_group_ids!r}"
@@ -101,7 +99,9 @@ class DataTierSecurityGroup(Construct):
                     f"{where}: source_security_group_ids admits security groups only, never CIDR blocks, got {source!r}"
                 )
             if not _SG_ID.fullmatch(source):
-                raise ValidationError(f"{where}: source_security_group_ids entries must be 'sg-...' ids, got {source!r}")
+                raise ValidationError(
+                    f"{where}: source_security_group_ids entries must be 'sg-...' ids, got {source!r}"
+                )
 
 
 def _looks_like_cidr(value: str) -> bool:

@@ -73,9 +73,7 @@ class SecureBucketProps:
     cannot use KMS (e.g. ELB and S3 server access logs)."""
     versioning: bool = True
     """Object versioning. Default: on."""
-    lifecycle_rules: tuple[LifecycleRule, ...] = (
-        LifecycleRule(id="default", noncurrent_expiration_days=90),
-    )
+    lifecycle_rules: tuple[LifecycleRule, ...] = (LifecycleRule(id="default", noncurrent_expiration_days=90),)
     """Default: expire noncurrent versions after 90 days, abort uploads after 7 days."""
     access_log_bucket: str | None = None
     """Bucket receiving S3 server access logs. Default: none."""
@@ -180,7 +178,14 @@ class SecureBucket(Construct):
             ("kms:Decrypt", "kms:GenerateDataKey"),
         )
 
-    def _grant(self, grantee_id: str, role_name: str, access: str, object_actions: tuple[str, ...], kms_actions: tuple[str, ...]):
+    def _grant(
+        self,
+        grantee_id: str,
+        role_name: str,
+        access: str,
+        object_actions: tuple[str, ...],
+        kms_actions: tuple[str, ...],
+    ):
         statements = [
             Statement(sid="ListBucket", actions=("s3:ListBucket",), resources=(self.bucket.arn,)),
             Statement(sid="Objects", actions=object_actions, resources=(f"{self.bucket.arn}/*",)),
@@ -190,13 +195,19 @@ class SecureBucket(Construct):
             statements.append(Statement(sid="BucketKey", actions=kms_actions, resources=(self.props.kms_key_arn,)))
         document = policy_document(self, f"grant-{grantee_id}-document", statements)
         return aws.iam_role_policy.IamRolePolicy(
-            self, f"grant-{grantee_id}", name=f"s3-{access}-{self.props.bucket_name}", role=role_name, policy=document.json
+            self,
+            f"grant-{grantee_id}",
+            name=f"s3-{access}-{self.props.bucket_name}",
+            role=role_name,
+            policy=document.json,
         )
 
     @staticmethod
     def _validate(id_: str, props: SecureBucketProps) -> None:
         if props.sse_algorithm not in ("aws:kms", "AES256"):
-            raise ValidationError(f"SecureBucket {id_}: sse_algorithm must be 'aws:kms' or 'AES256', got {props.sse_algorithm!r}")
+            raise ValidationError(
+                f"SecureBucket {id_}: sse_algorithm must be 'aws:kms' or 'AES256', got {props.sse_algorithm!r}"
+            )
         if props.sse_algorithm == "aws:kms" and not props.kms_key_arn:
             raise ValidationError(f"SecureBucket {id_}: kms_key_arn is required with sse_algorithm 'aws:kms'")
         if props.sse_algorithm == "AES256" and props.kms_key_arn:
@@ -208,7 +219,9 @@ class SecureBucket(Construct):
         ids = [rule.id for rule in props.lifecycle_rules]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise ValidationError(f"SecureBucket {id_}: lifecycle rule ids must be unique, got duplicates {duplicates!r}")
+            raise ValidationError(
+                f"SecureBucket {id_}: lifecycle rule ids must be unique, got duplicates {duplicates!r}"
+            )
         for rule in props.lifecycle_rules:
             SecureBucket._validate_rule(id_, rule)
 
@@ -239,7 +252,9 @@ class SecureBucket(Construct):
             latest = max((t.days for t in transitions), default=0)
             if transitions and expiry <= latest:
                 # Objects would expire before (or as) they reach their last storage class.
-                raise ValidationError(f"{where}: {name} must be after the last transition ({latest} days), got {expiry}")
+                raise ValidationError(
+                    f"{where}: {name} must be after the last transition ({latest} days), got {expiry}"
+                )
 
     def _policy(self, props: SecureBucketProps):
         arns = (self.bucket.arn, f"{self.bucket.arn}/*")

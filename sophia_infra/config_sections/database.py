@@ -63,7 +63,9 @@ class DatabaseConfig(Model):
                 f"got {self.performance_insights_retention_days}"
             )
         if self.parameters.get("rds.force_ssl", "1") != "1":
-            raise ValueError(f"parameters.rds.force_ssl must stay '1' (TLS only), got {self.parameters['rds.force_ssl']!r}")
+            raise ValueError(
+                f"parameters.rds.force_ssl must stay '1' (TLS only), got {self.parameters['rds.force_ssl']!r}"
+            )
         if self.blue_green_update:
             # https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/blue-green-deployments-considerations.html
             if self.backup_retention_days < 1:

@@ -127,7 +127,9 @@ def test_observability(blue_active):
         assert all("aws_cloudwatch_log_group" in dep for dep in instance["depends_on"])
     groups = blue_active["resource"]["aws_cloudwatch_log_group"].values()
     assert sorted(g["name"] for g in groups) == sorted(
-        f"/aws/rds/instance/sophia-data-postgres-dev-{c}/{log}" for c in ("blue", "green") for log in ("postgresql", "upgrade")
+        f"/aws/rds/instance/sophia-data-postgres-dev-{c}/{log}"
+        for c in ("blue", "green")
+        for log in ("postgresql", "upgrade")
     )
     assert all(g["kms_key_id"] == LOGS_KEY and g["retention_in_days"] == 90 for g in groups)
 
@@ -153,7 +155,11 @@ def test_parameter_group_forces_tls_and_enables_logical_replication(blue_active)
     assert group["family"] == "postgres16"
     params = {p["name"]: p for p in group["parameter"]}
     assert params["rds.force_ssl"]["value"] == "1"
-    assert params["rds.logical_replication"] == {"name": "rds.logical_replication", "value": "1", "apply_method": "pending-reboot"}
+    assert params["rds.logical_replication"] == {
+        "name": "rds.logical_replication",
+        "value": "1",
+        "apply_method": "pending-reboot",
+    }
     assert params["log_connections"]["value"] == "1"
     assert group["lifecycle"] == {"create_before_destroy": True}
 
@@ -179,10 +185,16 @@ def test_native_blue_green_update_is_a_configuration_choice(blue_active):
             "blue_green_update needs automated backups: backup_retention_days must be >= 1, got 0",
         ),
         ({"parameters": {"rds.force_ssl": "0"}}, "parameters['rds.force_ssl'] must be '1', got '0'"),
-        ({"settings": dataclasses.replace(SETTINGS, monitoring_interval_seconds=0)}, "monitoring_interval_seconds must be one of"),
+        (
+            {"settings": dataclasses.replace(SETTINGS, monitoring_interval_seconds=0)},
+            "monitoring_interval_seconds must be one of",
+        ),
         ({"settings": dataclasses.replace(SETTINGS, performance_insights_retention_days=30)}, "got 30"),
         ({"settings": dataclasses.replace(SETTINGS, master_username="postgres")}, "master_username"),
-        ({"settings": dataclasses.replace(SETTINGS, max_allocated_storage_gb=50)}, "max_allocated_storage_gb must be >="),
+        (
+            {"settings": dataclasses.replace(SETTINGS, max_allocated_storage_gb=50)},
+            "max_allocated_storage_gb must be >=",
+        ),
         ({"storage_kms_key_arn": "alias/data"}, "storage_kms_key_arn must be a KMS key ARN, got 'alias/data'"),
     ],
 )

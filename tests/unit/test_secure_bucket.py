@@ -132,7 +132,9 @@ def test_lifecycle_transitions_rendered():
 
 def test_access_logging():
     out = synth(
-        SecureBucketProps(bucket_name="sophia-d-bucket-dev", kms_key_arn=KEY, access_log_bucket="sophia-logs-bucket-dev")
+        SecureBucketProps(
+            bucket_name="sophia-d-bucket-dev", kms_key_arn=KEY, access_log_bucket="sophia-logs-bucket-dev"
+        )
     )
     logging = only(out["resource"]["aws_s3_bucket_logging"])
     assert logging["target_bucket"] == "sophia-logs-bucket-dev"
@@ -178,9 +180,14 @@ def test_grant_read_write_can_encrypt():
     [
         (SecureBucketProps(bucket_name="sophia-x-bucket-dev"), "kms_key_arn is required"),
         (SecureBucketProps(bucket_name="sophia-x-bucket-dev", sse_algorithm="AES256", kms_key_arn=KEY), "ignored"),
-        (SecureBucketProps(bucket_name="sophia-x-bucket-dev", kms_key_arn=KEY, sse_algorithm="aws:kms:dsse"), "sse_algorithm"),
         (
-            SecureBucketProps(bucket_name="sophia-x-bucket-dev", kms_key_arn=KEY, force_destroy=True, prevent_destroy=True),
+            SecureBucketProps(bucket_name="sophia-x-bucket-dev", kms_key_arn=KEY, sse_algorithm="aws:kms:dsse"),
+            "sse_algorithm",
+        ),
+        (
+            SecureBucketProps(
+                bucket_name="sophia-x-bucket-dev", kms_key_arn=KEY, force_destroy=True, prevent_destroy=True
+            ),
             "exclude each other",
         ),
         (
@@ -209,7 +216,9 @@ def test_grant_read_write_can_encrypt():
         ),
         (
             SecureBucketProps(
-                bucket_name="sophia-x-bucket-dev", kms_key_arn=KEY, lifecycle_rules=(LifecycleRule(id="a"), LifecycleRule(id="a"))
+                bucket_name="sophia-x-bucket-dev",
+                kms_key_arn=KEY,
+                lifecycle_rules=(LifecycleRule(id="a"), LifecycleRule(id="a")),
             ),
             "duplicates ['a']",
         ),

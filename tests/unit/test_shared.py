@@ -76,7 +76,9 @@ def test_alarm_topic_denies_publishing_without_tls(alarm_topic):
 
 
 def test_subscriptions_from_configuration(alarm_topic):
-    subs = sorted((s["protocol"], s["endpoint"]) for s in alarm_topic["resource"]["aws_sns_topic_subscription"].values())
+    subs = sorted(
+        (s["protocol"], s["endpoint"]) for s in alarm_topic["resource"]["aws_sns_topic_subscription"].values()
+    )
     assert subs == [("email", "oncall@sophia.example.com"), ("https", "https://hooks.example.com/sns")]
 
 
@@ -84,7 +86,10 @@ def test_subscriptions_from_configuration(alarm_topic):
     ("changes", "message"),
     [
         ({"kms_key_arn": ""}, "kms_key_arn is required"),
-        ({"subscriptions": (TopicSubscription("sms", "+15555550100"),)}, "protocol must be 'email' or 'https', got 'sms'"),
+        (
+            {"subscriptions": (TopicSubscription("sms", "+15555550100"),)},
+            "protocol must be 'email' or 'https', got 'sms'",
+        ),
         ({"subscriptions": (TopicSubscription("email", "nobody"),)}, "must be an address, got 'nobody'"),
         ({"subscriptions": (TopicSubscription("https", "http://x.example.com"),)}, "https:// URL without credentials"),
         ({"subscriptions": (TopicSubscription("https", "https://x.example.com/?key=1"),)}, "without credentials"),
@@ -139,7 +144,9 @@ def test_global_resources_can_be_left_to_another_region():
 def test_recorder_status_depends_on_the_delivery_channel(recorder):
     status = only(recorder, "aws_config_configuration_recorder_status")
     assert status["is_enabled"] is True
-    assert status["depends_on"] == [dep for dep in status["depends_on"] if dep.startswith("aws_config_delivery_channel.")]
+    assert status["depends_on"] == [
+        dep for dep in status["depends_on"] if dep.startswith("aws_config_delivery_channel.")
+    ]
     assert len(status["depends_on"]) == 1
 
 
@@ -150,7 +157,12 @@ def test_delivery_channel_to_bucket_and_topic_after_permissions(recorder):
     assert channel["sns_topic_arn"].startswith("${aws_sns_topic.")
     assert channel["snapshot_delivery_properties"] == {"delivery_frequency": "Six_Hours"}
     deps = " ".join(channel["depends_on"])
-    for needed in ("aws_config_configuration_recorder.", "aws_s3_bucket_policy.", "aws_iam_role_policy.", "aws_iam_role_policy_attachment."):
+    for needed in (
+        "aws_config_configuration_recorder.",
+        "aws_s3_bucket_policy.",
+        "aws_iam_role_policy.",
+        "aws_iam_role_policy_attachment.",
+    ):
         assert needed in deps, needed
 
 
@@ -172,7 +184,10 @@ def test_role_has_aws_config_role_and_scoped_delivery(recorder):
 
 def test_config_bucket_is_a_secure_bucket_that_admits_config(recorder):
     pab = only(recorder, "aws_s3_bucket_public_access_block")
-    assert all(pab[f] is True for f in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    assert all(
+        pab[f] is True
+        for f in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
     sse = only(recorder, "aws_s3_bucket_server_side_encryption_configuration")["rule"][0]
     assert sse["apply_server_side_encryption_by_default"]["kms_master_key_id"] == LOGS_KEY
     bucket_doc = next(d for n, d in documents(recorder).items() if "bucket_policy-document" in n)
