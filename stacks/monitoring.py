@@ -57,14 +57,6 @@ class MonitoringStack(EnvironmentStack):
         ai_workloads: AiWorkloadsStack,
     ):
         super().__init__(scope, ctx)
-        # TRANSITIONAL (issue 5): the upstream stacks are being built in parallel; until
-        # every attribute of the interface contract exists, the stack stays empty so that
-        # the app keeps synthesizing. Removed once all upstream attributes are in.
-        self.pending_wiring = _missing_contract(
-            security=security, shared=shared, compute=compute, data=data, ai_ml=ai_ml
-        )
-        if self.pending_wiring:
-            return
         cfg = ctx.config
         self.settings = cfg.monitoring
         self.region = cfg.aws.region
@@ -97,7 +89,10 @@ class MonitoringStack(EnvironmentStack):
         cluster_name = compute.cluster_name
         domain_name = ai_ml.opensearch_domain_name
         database = data.active_database_identifier
-        models = [(model.name, model.latency_threshold_ms) for model in cfg.models]
+        # Plot the models that are really deployed (the ai-workloads stack's model servers),
+        # each with the latency threshold its configuration entry sets.
+        deployed = ai_workloads.model_service_names
+        models = [(model.name, model.latency_threshold_ms) for model in cfg.models if model.name in deployed]
         period = self.settings.period_seconds
 
         # --- alarms ---------------------------------------------------------------------------
@@ -303,20 +298,3 @@ class MonitoringStack(EnvironmentStack):
         self.alarms[key] = alarm
         return alarm
 
-
-_CONTRACT = {
-    "security": ("kms_key_arn",),
-    "shared": ("alarm_topic_arn",),
-    "compute": ("cluster_name", "general_node_group_name"),
-    "data": ("active_database_identifier",),
-    "ai_ml": ("gpu_node_group_name", "opensearch_domain_name"),
-}
-
-
-def _missing_contract(**upstream: object) -> list[str]:
-    return [
-        f"{stack}.{attribute}"
-        for stack, attributes in _CONTRACT.items()
-        for attribute in attributes
-        if not hasattr(upstream[stack], attribute)
-    ]

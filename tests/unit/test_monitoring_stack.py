@@ -21,7 +21,7 @@ UPSTREAM = dict(
     compute=SimpleNamespace(cluster_name="sophia-compute-eks-dev", general_node_group_name="sophia-compute-general-dev"),
     data=SimpleNamespace(active_database_identifier="sophia-data-postgres-dev-blue"),
     ai_ml=SimpleNamespace(gpu_node_group_name="sophia-ai-gpu-dev", opensearch_domain_name="sophia-vec-dev"),
-    ai_workloads=SimpleNamespace(model_service_names={}),
+    ai_workloads=SimpleNamespace(model_service_names={"bert-base": "model-bert-base", "roberta-large": "model-roberta-large", "gpt-j": "model-gpt-j"}),
 )
 
 
