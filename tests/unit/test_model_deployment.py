@@ -6,7 +6,8 @@ import json
 from dataclasses import replace
 
 import pytest
-from cdktf import TerraformStack, Testing
+from cdktf import TerraformStack
+from cdktf import Testing as CdktfTesting  # not "Testing": pytest would try to collect it
 
 from constructs_lib.ai import model_deployment as md
 from constructs_lib.ai.model_deployment import ModelDeployment, ModelDeploymentProps
@@ -40,11 +41,11 @@ GPU_MODEL = replace(
 
 
 def synth(*props: ModelDeploymentProps) -> dict:
-    stack = TerraformStack(Testing.app(), "test")
+    stack = TerraformStack(CdktfTesting.app(), "test")
     k8s.provider.KubernetesProvider(stack, "kubernetes", host="https://example.invalid")
     for p in props:
         ModelDeployment(stack, p.model_name, p)
-    return json.loads(Testing.synth(stack))
+    return json.loads(CdktfTesting.synth(stack))
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +161,7 @@ def test_pdb_only_where_enabled(out):
 
 
 def test_endpoint_output():
-    stack = TerraformStack(Testing.app(), "test")
+    stack = TerraformStack(CdktfTesting.app(), "test")
     m = ModelDeployment(stack, "bert", CPU_MODEL)
     assert m.service_name == "model-bert-base"
     assert m.endpoint == "http://model-bert-base.model-bert-base.svc.cluster.local/api/models/bert-base"
@@ -182,4 +183,4 @@ def test_endpoint_output():
 )
 def test_invalid_props_are_rejected_with_the_value(change, message):
     with pytest.raises(ValidationError, match=message):
-        ModelDeployment(TerraformStack(Testing.app(), "t"), "m", replace(CPU_MODEL, **change))
+        ModelDeployment(TerraformStack(CdktfTesting.app(), "t"), "m", replace(CPU_MODEL, **change))

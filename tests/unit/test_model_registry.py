@@ -6,7 +6,8 @@ import json
 from dataclasses import replace
 
 import pytest
-from cdktf import TerraformStack, Testing
+from cdktf import TerraformStack
+from cdktf import Testing as CdktfTesting  # not "Testing": pytest would try to collect it
 
 from constructs_lib.ai.model_registry import ModelRegistry, ModelRegistryProps
 from constructs_lib.errors import ValidationError
@@ -26,12 +27,12 @@ PROPS = ModelRegistryProps(
 
 
 def synth(props: ModelRegistryProps = PROPS, grants: tuple[str, ...] = ()) -> dict:
-    app = Testing.app()
+    app = CdktfTesting.app()
     stack = TerraformStack(app, "test")
     registry = ModelRegistry(stack, "registry", props)
     for grant in grants:
         getattr(registry, f"grant_{grant}")(f"{grant}-role")
-    return json.loads(Testing.synth(stack))
+    return json.loads(CdktfTesting.synth(stack))
 
 
 def only(resources: dict) -> dict:
@@ -129,4 +130,4 @@ def test_artifact_read_grant_has_no_wildcard_resources(registry):
 )
 def test_invalid_props_are_rejected_with_the_value(change, message):
     with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        ModelRegistry(TerraformStack(Testing.app(), "test"), "registry", replace(PROPS, **change))
+        ModelRegistry(TerraformStack(CdktfTesting.app(), "test"), "registry", replace(PROPS, **change))

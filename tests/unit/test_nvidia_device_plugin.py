@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from cdktf import TerraformStack, Testing
+from cdktf import TerraformStack
+from cdktf import Testing as CdktfTesting  # not "Testing": pytest would try to collect it
 
 from constructs_lib.ai.gpu_node_group import GPU_LABELS, GPU_TAINT
 from constructs_lib.ai.nvidia_device_plugin import DEFAULT_IMAGE, NvidiaDevicePlugin, NvidiaDevicePluginProps
@@ -15,10 +16,10 @@ from constructs_lib.providers import k8s
 
 @pytest.fixture(scope="module")
 def spec() -> dict:
-    stack = TerraformStack(Testing.app(), "test")
+    stack = TerraformStack(CdktfTesting.app(), "test")
     k8s.provider.KubernetesProvider(stack, "kubernetes", host="https://example.invalid")
     NvidiaDevicePlugin(stack, "plugin")
-    out = json.loads(Testing.synth(stack))
+    out = json.loads(CdktfTesting.synth(stack))
     (daemon_set,) = out["resource"]["kubernetes_daemon_set_v1"].values()
     assert daemon_set["metadata"]["namespace"] == "kube-system"
     return daemon_set["spec"]["template"]["spec"]
@@ -43,4 +44,4 @@ def test_pinned_image_and_no_privileges(spec):
 @pytest.mark.parametrize("image", ["nvcr.io/nvidia/k8s-device-plugin:latest", "nvcr.io/nvidia/k8s-device-plugin"])
 def test_unpinned_image_is_rejected(image):
     with pytest.raises(ValidationError, match=f"image must be pinned to a release tag .*got '{image}'"):
-        NvidiaDevicePlugin(TerraformStack(Testing.app(), "t"), "p", NvidiaDevicePluginProps(image=image))
+        NvidiaDevicePlugin(TerraformStack(CdktfTesting.app(), "t"), "p", NvidiaDevicePluginProps(image=image))

@@ -6,7 +6,8 @@ import json
 from dataclasses import replace
 
 import pytest
-from cdktf import TerraformStack, Testing
+from cdktf import TerraformStack
+from cdktf import Testing as CdktfTesting  # not "Testing": pytest would try to collect it
 
 from constructs_lib.ai.vector_database import LOG_TYPES, VectorDatabase, VectorDatabaseProps
 from constructs_lib.errors import ValidationError
@@ -38,9 +39,9 @@ PRODUCTION = replace(
 
 
 def synth(props: VectorDatabaseProps) -> dict:
-    stack = TerraformStack(Testing.app(), "test")
+    stack = TerraformStack(CdktfTesting.app(), "test")
     VectorDatabase(stack, "vectors", props)
-    return json.loads(Testing.synth(stack))
+    return json.loads(CdktfTesting.synth(stack))
 
 
 def only(resources: dict) -> dict:
@@ -75,7 +76,7 @@ def test_too_long_domain_name_is_rejected_with_name_and_length():
     with pytest.raises(NamingError, match=r"OPENSEARCH_DOMAIN name 'sophia-ai-vector-database-production' is 36 characters, over the AWS limit of 28"):
         Naming("sophia", "production").name("ai", "vector-database", kind=ResourceKind.OPENSEARCH_DOMAIN)
     with pytest.raises(NamingError, match="over the AWS limit of 28"):
-        VectorDatabase(TerraformStack(Testing.app(), "t"), "v", replace(DEV, domain_name="sophia-ai-vector-database-production"))
+        VectorDatabase(TerraformStack(CdktfTesting.app(), "t"), "v", replace(DEV, domain_name="sophia-ai-vector-database-production"))
 
 
 def test_encryption_tls_and_fine_grained_access_control(production):
@@ -205,4 +206,4 @@ def test_given_master_role_is_used_and_none_created():
 )
 def test_invalid_props_are_rejected_with_the_value(change, message):
     with pytest.raises(ValidationError, match=message):
-        VectorDatabase(TerraformStack(Testing.app(), "t"), "v", replace(PRODUCTION, **change))
+        VectorDatabase(TerraformStack(CdktfTesting.app(), "t"), "v", replace(PRODUCTION, **change))
