@@ -50,6 +50,7 @@ class SharedStack(EnvironmentStack):
                     role_name=naming.name("shared", "config-recorder", kind=ResourceKind.IAM_ROLE),
                     topic_name=naming.name("shared", "config-changes", kind=ResourceKind.SNS_TOPIC),
                     include_global_resources=drift.include_global_resources,
+                    recording_frequency=drift.recording_frequency,
                     delivery_frequency=drift.delivery_frequency,
                     history_retention_days=drift.history_retention_days,
                     force_destroy_bucket=cfg.storage.force_destroy_buckets,

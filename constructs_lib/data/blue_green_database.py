@@ -136,6 +136,7 @@ class BlueGreenDatabase(Construct):
     @staticmethod
     def _validate(id_: str, props: BlueGreenDatabaseProps) -> None:
         where = f"BlueGreenDatabase {id_}"
+        props.settings.validate(where)
         if props.active not in COLOURS:
             raise ValidationError(f"{where}: active must be 'blue' or 'green', got {props.active!r}")
         if sorted(props.identifiers) != sorted(COLOURS):
@@ -158,11 +159,7 @@ class BlueGreenDatabase(Construct):
         if not settings.blue_green_update:
             return
         where = f"BlueGreenDatabase {id_}"
-        if settings.backup_retention_days < 1:
-            raise ValidationError(
-                f"{where}: blue_green_update needs automated backups: backup_retention_days must be >= 1, "
-                f"got {settings.backup_retention_days}"
-            )
+        # Backups (the other prerequisite) are checked by PostgresSettings.validate.
         if parameters.get("rds.logical_replication") != "1":
             raise ValidationError(
                 f"{where}: blue_green_update needs parameters['rds.logical_replication'] = '1' for PostgreSQL, "

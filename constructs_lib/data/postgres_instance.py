@@ -38,7 +38,9 @@ class PostgresSettings:
     """Engine, size, durability and observability: what the blue and green instances share."""
 
     engine_version: str
-    """PostgreSQL ``<major>.<minor>``; minor upgrades are automatic, major ones never."""
+    """PostgreSQL ``<major>`` or ``<major>.<minor>``; minor upgrades are automatic, major ones
+    never. A major alone keeps RDS's automatic minor upgrades from appearing as drift
+    (the provider accepts a version prefix)."""
     instance_class: str
     """e.g. ``db.r6g.large``."""
     allocated_storage_gb: int
@@ -76,6 +78,57 @@ class PostgresSettings:
     @property
     def major_version(self) -> str:
         return self.engine_version.split(".")[0]
+
+    def validate(self, where: str) -> None:
+        """Raise ``ValidationError`` (prefixed with ``where``) for a value RDS would refuse."""
+        settings = self
+        # RDS would refuse these at apply time, minutes into a deploy; refuse them at synth.
+        if not re.fullmatch(r"\d{2}(\.\d+)?", settings.engine_version):
+            raise ValidationError(
+                f"{where}: engine_version must be '<major>' or '<major>.<minor>', got {settings.engine_version!r}"
+            )
+        if settings.allocated_storage_gb < 20:
+            raise ValidationError(f"{where}: allocated_storage_gb must be >= 20, got {settings.allocated_storage_gb}")
+        if settings.max_allocated_storage_gb < settings.allocated_storage_gb:
+            raise ValidationError(
+                f"{where}: max_allocated_storage_gb must be >= allocated_storage_gb ({settings.allocated_storage_gb}), "
+                f"got {settings.max_allocated_storage_gb}"
+            )
+        if not 0 <= settings.backup_retention_days <= 35:
+            raise ValidationError(f"{where}: backup_retention_days must be 0..35, got {settings.backup_retention_days}")
+        if settings.blue_green_update and settings.backup_retention_days < 1:
+            raise ValidationError(
+                f"{where}: blue_green_update needs automated backups: backup_retention_days must be >= 1, "
+                f"got {settings.backup_retention_days}"
+            )
+        if settings.monitoring_interval_seconds not in MONITORING_INTERVALS:
+            raise ValidationError(
+                f"{where}: monitoring_interval_seconds must be one of {MONITORING_INTERVALS}, "
+                f"got {settings.monitoring_interval_seconds}"
+            )
+        if settings.performance_insights_retention_days not in PERFORMANCE_INSIGHTS_RETENTION_DAYS:
+            raise ValidationError(
+                f"{where}: performance_insights_retention_days must be 7 or a multiple of 31 up to 731, "
+                f"got {settings.performance_insights_retention_days}"
+            )
+        for log in settings.log_exports:
+            if log not in LOG_EXPORTS:
+                raise ValidationError(f"{where}: log_exports entries must be one of {LOG_EXPORTS}, got {log!r}")
+        if settings.log_retention_days not in LOG_RETENTION_DAYS:
+            raise ValidationError(
+                f"{where}: log_retention_days must be a CloudWatch Logs value, got {settings.log_retention_days}"
+            )
+        if not _USERNAME.fullmatch(settings.master_username) or settings.master_username in _RESERVED_USERNAMES:
+            raise ValidationError(
+                f"{where}: master_username must be lowercase letters, digits and '_' and not reserved by RDS, "
+                f"got {settings.master_username!r}"
+            )
+        if not _DB_NAME.fullmatch(settings.database_name):
+            raise ValidationError(
+                f"{where}: database_name must be lowercase letters, digits and '_', got {settings.database_name!r}"
+            )
+        if not 1150 <= settings.port <= 65535:
+            raise ValidationError(f"{where}: port must be 1150..65535 (RDS limit), got {settings.port}")
 
 
 @dataclass(frozen=True)
@@ -184,52 +237,9 @@ class PostgresInstance(Construct):
         where = f"PostgresInstance {id_}"
         settings = props.settings
         check(props.identifier, ResourceKind.RDS_INSTANCE)
-        if not re.fullmatch(r"\d{2}\.\d+", settings.engine_version):
-            raise ValidationError(f"{where}: engine_version must be '<major>.<minor>', got {settings.engine_version!r}")
-        if settings.allocated_storage_gb < 20:
-            raise ValidationError(f"{where}: allocated_storage_gb must be >= 20, got {settings.allocated_storage_gb}")
-        if settings.max_allocated_storage_gb < settings.allocated_storage_gb:
-            raise ValidationError(
-                f"{where}: max_allocated_storage_gb must be >= allocated_storage_gb ({settings.allocated_storage_gb}), "
-                f"got {settings.max_allocated_storage_gb}"
-            )
+        settings.validate(where)
         if not props.security_group_ids:
             raise ValidationError(f"{where}: security_group_ids must name at least one group, got ()")
-        if not 0 <= settings.backup_retention_days <= 35:
-            raise ValidationError(f"{where}: backup_retention_days must be 0..35, got {settings.backup_retention_days}")
-        if settings.blue_green_update and settings.backup_retention_days < 1:
-            raise ValidationError(
-                f"{where}: blue_green_update needs automated backups (backup_retention_days >= 1), "
-                f"got {settings.backup_retention_days}"
-            )
-        if settings.monitoring_interval_seconds not in MONITORING_INTERVALS:
-            raise ValidationError(
-                f"{where}: monitoring_interval_seconds must be one of {MONITORING_INTERVALS}, "
-                f"got {settings.monitoring_interval_seconds}"
-            )
-        if settings.performance_insights_retention_days not in PERFORMANCE_INSIGHTS_RETENTION_DAYS:
-            raise ValidationError(
-                f"{where}: performance_insights_retention_days must be 7 or a multiple of 31 up to 731, "
-                f"got {settings.performance_insights_retention_days}"
-            )
-        for log in settings.log_exports:
-            if log not in LOG_EXPORTS:
-                raise ValidationError(f"{where}: log_exports entries must be one of {LOG_EXPORTS}, got {log!r}")
-        if settings.log_retention_days not in LOG_RETENTION_DAYS:
-            raise ValidationError(
-                f"{where}: log_retention_days must be a CloudWatch Logs value, got {settings.log_retention_days}"
-            )
-        if not _USERNAME.fullmatch(settings.master_username) or settings.master_username in _RESERVED_USERNAMES:
-            raise ValidationError(
-                f"{where}: master_username must be lowercase letters, digits and '_' and not reserved by RDS, "
-                f"got {settings.master_username!r}"
-            )
-        if not _DB_NAME.fullmatch(settings.database_name):
-            raise ValidationError(
-                f"{where}: database_name must be lowercase letters, digits and '_', got {settings.database_name!r}"
-            )
-        if not 1150 <= settings.port <= 65535:
-            raise ValidationError(f"{where}: port must be 1150..65535 (RDS limit), got {settings.port}")
         for name, arn in (
             ("storage_kms_key_arn", props.storage_kms_key_arn),
             ("secret_kms_key_arn", props.secret_kms_key_arn),

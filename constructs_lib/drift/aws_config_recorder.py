@@ -49,6 +49,8 @@ class ConfigRecorderProps:
     """Name of the SNS topic Config notifies of changes."""
     include_global_resources: bool = True
     """Record IAM and other global resources; true in one region per account only. Default: on."""
+    recording_frequency: str = "CONTINUOUS"
+    """``CONTINUOUS`` (every change) or ``DAILY`` (cheaper; short-lived drift missed). Default: continuous."""
     delivery_frequency: str = "TwentyFour_Hours"
     """Configuration snapshot frequency. Default: daily."""
     history_retention_days: int = 2557
@@ -189,6 +191,9 @@ class ConfigRecorder(Construct):
             recording_group=recorder_ns.ConfigConfigurationRecorderRecordingGroup(
                 all_supported=True, include_global_resource_types=props.include_global_resources
             ),
+            recording_mode=recorder_ns.ConfigConfigurationRecorderRecordingMode(
+                recording_frequency=props.recording_frequency
+            ),
         )
         channel_ns = aws.config_delivery_channel
         # PutDeliveryChannel checks that Config can write to the bucket: the bucket
@@ -236,6 +241,10 @@ class ConfigRecorder(Construct):
         if props.delivery_frequency not in DELIVERY_FREQUENCIES:
             raise ValidationError(
                 f"{where}: delivery_frequency must be one of {DELIVERY_FREQUENCIES}, got {props.delivery_frequency!r}"
+            )
+        if props.recording_frequency not in ("CONTINUOUS", "DAILY"):
+            raise ValidationError(
+                f"{where}: recording_frequency must be 'CONTINUOUS' or 'DAILY', got {props.recording_frequency!r}"
             )
         if props.history_retention_days < 30:
             raise ValidationError(f"{where}: history_retention_days must be >= 30, got {props.history_retention_days}")

@@ -22,8 +22,10 @@ _WINDOW = r"(mon|tue|wed|thu|fri|sat|sun):[0-2]\d:[0-5]\d-(mon|tue|wed|thu|fri|s
 class DatabaseConfig(Model):
     """Size, durability and observability of the PostgreSQL databases."""
 
-    engine_version: Annotated[str, Field(pattern=r"^\d{2}\.\d+$")]
-    """PostgreSQL version, ``<major>.<minor>`` (e.g. ``16.4``); the parameter group family follows the major."""
+    engine_version: Annotated[str, Field(pattern=r"^\d{2}(\.\d+)?$")]
+    """PostgreSQL major (``16``: RDS picks the current minor, and its automatic minor
+    upgrades never show as drift) or ``<major>.<minor>`` to pin one. The parameter group
+    family follows the major."""
     instance_class: Annotated[str, Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")]
     """RDS instance class, e.g. ``db.t4g.medium``."""
     allocated_storage_gb: Annotated[int, Field(ge=20, le=65536)]

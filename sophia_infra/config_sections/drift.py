@@ -23,6 +23,9 @@ class DriftConfig(Model):
     """This environment creates the account+region's configuration recorder and delivery channel."""
     include_global_resources: bool
     """Also record global resources (IAM users, roles, policies); true in one region per account only."""
+    recording_frequency: Literal["CONTINUOUS", "DAILY"]
+    """``CONTINUOUS`` records every change as it happens; ``DAILY`` records once a day
+    (far fewer configuration items, so cheaper, but short-lived drift is missed)."""
     delivery_frequency: Literal["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"]
     """How often AWS Config delivers a configuration snapshot to the bucket."""
     history_retention_days: Annotated[int, Field(ge=30, le=3653)]

@@ -21,7 +21,7 @@ LOGS_KEY = "arn:aws:kms:us-west-2:111111111111:key/logs"
 APP_SG = "sg-0123456789abcdef0"
 
 SETTINGS = PostgresSettings(
-    engine_version="16.4",
+    engine_version="16",
     instance_class="db.r6g.large",
     allocated_storage_gb=100,
     max_allocated_storage_gb=200,
@@ -196,6 +196,7 @@ def test_native_blue_green_update_is_a_configuration_choice(blue_active):
             "max_allocated_storage_gb must be >=",
         ),
         ({"storage_kms_key_arn": "alias/data"}, "storage_kms_key_arn must be a KMS key ARN, got 'alias/data'"),
+        ({"settings": dataclasses.replace(SETTINGS, engine_version="latest")}, "engine_version must be '<major>'"),
     ],
 )
 def test_database_validation(changes, message):

@@ -134,6 +134,7 @@ def test_records_all_supported_types_with_global_resources(recorder):
     rec = only(recorder, "aws_config_configuration_recorder")
     assert rec["recording_group"] == {"all_supported": True, "include_global_resource_types": True}
     assert rec["role_arn"].startswith("${aws_iam_role.")
+    assert rec["recording_mode"] == {"recording_frequency": "CONTINUOUS"}
 
 
 def test_global_resources_can_be_left_to_another_region():
@@ -216,6 +217,7 @@ def test_config_topic_admits_this_account_over_tls_only(recorder):
     ("changes", "message"),
     [
         ({"delivery_frequency": "Daily"}, "delivery_frequency must be one of"),
+        ({"recording_frequency": "HOURLY"}, "recording_frequency must be 'CONTINUOUS' or 'DAILY', got 'HOURLY'"),
         ({"history_retention_days": 7}, "history_retention_days must be >= 30, got 7"),
         ({"bucket_name": "Config_Bucket"}, "S3_BUCKET name 'Config_Bucket' is invalid"),
         ({"role_name": "r" * 65}, "over the AWS limit of 64"),
@@ -227,3 +229,8 @@ def test_config_recorder_validation(changes, message):
     with pytest.raises(ValidationError) as exc:
         ConfigRecorder(stack, "config", dataclasses.replace(RECORDER, **changes))
     assert message in str(exc.value)
+
+
+def test_daily_recording_for_cheaper_environments():
+    out = synth(lambda s: ConfigRecorder(s, "config", dataclasses.replace(RECORDER, recording_frequency="DAILY")))
+    assert only(out, "aws_config_configuration_recorder")["recording_mode"] == {"recording_frequency": "DAILY"}
