@@ -30,8 +30,12 @@ class ServiceGrant:
         "kms:DescribeKey",
     )
     conditions: tuple[Condition, ...] = ()
-    """Extra conditions (e.g. ``kms:EncryptionContext:aws:logs:arn``); the
-    ``aws:SourceAccount`` condition is always added against the confused deputy."""
+    """Extra conditions (e.g. ``kms:EncryptionContext:aws:logs:arn``)."""
+    pin_source_account: bool = True
+    """Add ``aws:SourceAccount = <this account>`` against the confused deputy. Turn it
+    off only for a service that does not send the key (CloudWatch Logs documents its
+    key policy with the encryption-context condition alone) and pin the account
+    through ``conditions`` instead."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,11 @@ class KmsKey(Construct):
                     actions=grant.actions,
                     resources=("*",),
                     principals=(Principal("Service", (grant.service,)),),
-                    conditions=(Condition("StringEquals", "aws:SourceAccount", (identity.account_id,)),)
+                    conditions=(
+                        (Condition("StringEquals", "aws:SourceAccount", (identity.account_id,)),)
+                        if grant.pin_source_account
+                        else ()
+                    )
                     + grant.conditions,
                 )
             )

@@ -8,7 +8,8 @@ caller's own IAM permissions (RDS, S3, Secrets Manager, EKS envelope encryption,
 OpenSearch: they act with ``kms:ViaService`` on the caller's behalf) need no
 key-policy statement; the account statement of :class:`KmsKey` delegates to IAM.
 Only services that call KMS as themselves get a statement, always pinned to
-this account (``aws:SourceAccount``, added by :class:`KmsKey`).
+this account: by ``aws:SourceAccount`` (added by :class:`KmsKey`), or for CloudWatch
+Logs by the account in the log-group ARN of the encryption context.
 """
 
 from __future__ import annotations
@@ -115,6 +116,10 @@ class KmsKeySet(Construct):
                         "kms:GenerateDataKey*",
                         "kms:Describe*",
                     ),
+                    # Logs' documented key policy pins the caller by the encryption
+                    # context only; an aws:SourceAccount condition it may not send
+                    # would break every encrypted log group at deploy time.
+                    pin_source_account=False,
                     conditions=(
                         Condition(
                             "ArnLike",

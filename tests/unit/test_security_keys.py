@@ -56,8 +56,14 @@ def test_every_service_statement_is_pinned_to_this_account(doc):
     for purpose in PURPOSES:
         for statement in service_statements(doc, purpose):
             found += 1
-            conditions = {(c["test"], c["variable"]) for c in statement["condition"]}
-            assert ("StringEquals", "aws:SourceAccount") in conditions, (purpose, statement["sid"])
+            conditions = {(c["test"], c["variable"]): c["values"] for c in statement["condition"]}
+            if purpose == "logs":
+                # CloudWatch Logs is pinned by the account in its encryption context.
+                (arn,) = conditions[("ArnLike", "kms:EncryptionContext:aws:logs:arn")]
+                assert "aws_caller_identity" in arn and "account_id" in arn
+                assert ("StringEquals", "aws:SourceAccount") not in conditions
+            else:
+                assert ("StringEquals", "aws:SourceAccount") in conditions, (purpose, statement["sid"])
             assert "kms:*" not in statement["actions"]
     assert found == 3
 
