@@ -35,6 +35,8 @@ from constructs_lib.security.policy import Principal, Statement, policy_document
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 SUPPORT_TYPES = ("STANDARD", "EXTENDED")
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+REQUIRED_ADDONS = ("vpc-cni", "kube-proxy", "coredns")
+BEFORE_COMPUTE_ADDONS = ("vpc-cni", "kube-proxy")
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ class EksClusterProps:
     admin_role_arns: tuple[str, ...] = ()
     """IAM roles given ``AmazonEKSClusterAdminPolicy`` through access entries. Default: none."""
     addons: tuple[Addon, ...] = ()
-    """Managed add-ons. Default: none (then nothing runs pod networking: pass at least ``vpc-cni``)."""
+    """Managed add-ons; must include ``vpc-cni`` and ``kube-proxy`` (``before_compute=True``)
+    and ``coredns``, since EKS installs no unmanaged copies. Default: none (refused)."""
     support_type: str = "STANDARD"
     """``STANDARD`` or ``EXTENDED`` (paid) version support. Default: ``STANDARD``."""
 
@@ -339,6 +342,14 @@ class EksCluster(Construct):
         names = [a.name for a in props.addons]
         if len(set(names)) != len(names):
             raise ValidationError(f"{where}: addons must not repeat an add-on, got {names!r}")
+        # bootstrap_self_managed_addons is off: without these, nodes never become Ready
+        # (no CNI), Services do not route (no kube-proxy) and names do not resolve.
+        for required in REQUIRED_ADDONS:
+            if required not in names:
+                raise ValidationError(f"{where}: addons must include {required!r}, got {names!r}")
+        for addon in props.addons:
+            if addon.name in BEFORE_COMPUTE_ADDONS and not addon.before_compute:
+                raise ValidationError(f"{where}: add-on {addon.name} must be installed before_compute=True")
         for addon in props.addons:
             if not re.fullmatch(r"v\d+\.\d+\.\d+-eksbuild\.\d+", addon.version):
                 raise ValidationError(

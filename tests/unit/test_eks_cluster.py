@@ -210,8 +210,18 @@ def test_networking_addons_come_before_the_node_group_and_the_others_after(out):
 def test_addon_versions_are_pinned(out):
     versions = {a["addon_name"]: a["addon_version"] for a in out["resource"]["aws_eks_addon"].values()}
     assert versions == {a.name: a.version for a in PROPS.addons}
+    unpinned = tuple(replace(a, version="latest") if a.name == "coredns" else a for a in PROPS.addons)
     with pytest.raises(ValidationError, match="coredns version must be pinned.*'latest'"):
-        synth(replace(PROPS, addons=(Addon("coredns", "latest"),)), with_nodes=False)
+        synth(replace(PROPS, addons=unpinned), with_nodes=False)
+
+
+def test_cluster_networking_addons_are_required_before_compute():
+    without_cni = tuple(a for a in PROPS.addons if a.name != "vpc-cni")
+    with pytest.raises(ValidationError, match="addons must include 'vpc-cni'"):
+        synth(replace(PROPS, addons=without_cni), with_nodes=False)
+    late_proxy = tuple(replace(a, before_compute=False) if a.name == "kube-proxy" else a for a in PROPS.addons)
+    with pytest.raises(ValidationError, match="kube-proxy must be installed before_compute=True"):
+        synth(replace(PROPS, addons=late_proxy), with_nodes=False)
 
 
 def test_cluster_validation_names_the_value():
