@@ -146,6 +146,15 @@ def check_drift(out: Path, env: str, dry_run: bool = False) -> int:
     return 3 if any(state == "DRIFT" for _, state in results) else 0
 
 
+def _python() -> str:
+    """This interpreter, relative to the working directory when inside it (``.venv/bin/python``)."""
+    path = Path(sys.executable)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def make_plan(
     env_name: str,
     policy: DeploymentPolicy,
@@ -207,7 +216,7 @@ def make_plan(
         previous_out=previous_out,
     )
     if policy.pre_deployment_validation and deployed:
-        plan.pre_commands = [[sys.executable, "-m", "sophia_infra.validate", "--outdir", str(out), *deployed]]
+        plan.pre_commands = [[_python(), "-m", "sophia_infra.validate", "--outdir", str(out), *deployed]]
     if policy.post_deployment_validation:
         plan.post_commands = [post_validation(out, name) for name in deployed]
     return plan

@@ -58,8 +58,6 @@ STATEFUL_TYPES = frozenset(
         "aws_secretsmanager_secret",
         "aws_ebs_volume",
         "aws_backup_vault",
-        "aws_sqs_queue",
-        "aws_cloudwatch_log_group",
     }
 )
 """Resource types whose destruction loses data (or, for keys, the data they encrypt)."""
@@ -677,8 +675,18 @@ def mermaid(review: Review) -> str:
     changed = set(review.changed_stacks)
     affected = {name for wave in review.waves for name in wave}
     lines = ["flowchart LR"]
+    # Stacks sharing a name suffix (``-dev``, ``-production``) are drawn as one group.
+    groups: dict[str, list[str]] = {}
     for name in sorted(set(review.graph) | set(review.removed_stacks)):
-        lines.append(f'  {_node_id(name)}["{name}"]')
+        groups.setdefault(name.rsplit("-", 1)[-1] if "-" in name else "", []).append(name)
+    for suffix, names in sorted(groups.items()):
+        grouped = len(names) > 1 and suffix
+        if grouped:
+            lines.append(f"  subgraph {_node_id('env_' + suffix)}[{suffix}]")
+        for name in names:
+            lines.append(f'{"    " if grouped else "  "}{_node_id(name)}["{name}"]')
+        if grouped:
+            lines.append("  end")
     for name in sorted(review.graph):
         for dep in review.graph[name]:
             lines.append(f"  {_node_id(dep)} --> {_node_id(name)}")
