@@ -220,6 +220,12 @@ def diff_values(old: Any, new: Any, path: str = "") -> list[AttributeChange]:
     """The leaf-level differences between two attribute values, in a stable order."""
     if old == new:
         return []
+    # A block that appears or disappears is reported leaf by leaf, so that rules
+    # keyed on leaves (``lifecycle.prevent_destroy``) see it.
+    if old is _MISSING and isinstance(new, dict) and new:
+        return diff_values({}, new, path)
+    if new is _MISSING and isinstance(old, dict) and old:
+        return diff_values(old, {}, path)
     if old is _MISSING:
         return [AttributeChange(path, None, new, "added")]
     if new is _MISSING:

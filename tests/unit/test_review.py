@@ -40,11 +40,15 @@ class Knobs:
     import_existing: bool = False
     aws_version_override: str | None = None
     drop_models_bucket: bool = False
+    bucket_prevent_destroy: bool = False
+    bucket_force_destroy: bool = False
+    region: str = "us-west-2"
+    with_dns_stack: bool = True
 
 
 def build(app: App, k: Knobs) -> None:
     data = TerraformStack(app, "data-dev")
-    aws.provider.AwsProvider(data, "aws", region="us-west-2")
+    aws.provider.AwsProvider(data, "aws", region=k.region)
     S3Backend(data, bucket="sophia-terraform-state", key=k.state_key, region="us-west-2", encrypt=True)
     if k.aws_version_override:
         data.add_override("terraform.required_providers.aws.version", k.aws_version_override)
@@ -74,7 +78,17 @@ def build(app: App, k: Knobs) -> None:
             data, "https", security_group_id=sg.id, ip_protocol="tcp", from_port=443, to_port=443, cidr_ipv6=k.rule_cidr_ipv6
         )
     if not k.drop_models_bucket:
-        models = SecureBucket(data, "models", SecureBucketProps(bucket_name="sophia-models-dev", kms_key_arn=KEY, sse_algorithm=k.bucket_sse) if k.bucket_sse == "aws:kms" else SecureBucketProps(bucket_name="sophia-models-dev", sse_algorithm="AES256"))
+        models = SecureBucket(
+            data,
+            "models",
+            SecureBucketProps(
+                bucket_name="sophia-models-dev",
+                kms_key_arn=KEY if k.bucket_sse == "aws:kms" else None,
+                sse_algorithm=k.bucket_sse,
+                prevent_destroy=k.bucket_prevent_destroy,
+                force_destroy=k.bucket_force_destroy,
+            ),
+        )
         TerraformOutput(data, "models_bucket", value=models.bucket_arn)
     if k.extra_bucket or k.import_existing:
         extra = SecureBucket(data, "archive", SecureBucketProps(bucket_name="sophia-archive-dev", kms_key_arn=KEY))
@@ -101,9 +115,10 @@ def build(app: App, k: Knobs) -> None:
     aws.provider.AwsProvider(api, "aws", region="us-west-2")
     aws.ssm_parameter.SsmParameter(api, "role", name="/sophia/dev/reader-role", type="String", value=role.arn)
     # An unrelated stack: never in the waves.
-    other = TerraformStack(app, "dns-dev")
-    aws.provider.AwsProvider(other, "aws", region="us-west-2")
-    aws.route53_zone.Route53Zone(other, "zone", name="dev.sophia.example")
+    if k.with_dns_stack:
+        other = TerraformStack(app, "dns-dev")
+        aws.provider.AwsProvider(other, "aws", region="us-west-2")
+        aws.route53_zone.Route53Zone(other, "zone", name="dev.sophia.example")
 
 
 _cache: dict[Knobs, Path] = {}
@@ -306,3 +321,50 @@ def test_truncation_keeps_within_the_limit_and_says_so():
     cut = review.truncate(text, 500)
     assert len(cut) <= 500 and cut.count("```") % 2 == 0 and "truncated" in cut
     assert review.truncate("short\n", 500) == "short\n"
+
+
+def test_prevent_destroy_turned_off(synth):
+    protected = replace(Knobs(), bucket_prevent_destroy=True)
+    result = review.compare(review.load(synth(protected)), review.load(synth(Knobs())))
+    assert categories(result) == {"protection-off"}
+    assert "`lifecycle.prevent_destroy` turned off" in result.risks[0].reason
+
+
+def test_force_destroy_turned_on(compare):
+    result = compare(bucket_force_destroy=True)
+    assert categories(result) == {"protection-off"}
+    assert result.risks[0].reason == "`force_destroy` turned on"
+
+
+def test_provider_region_change(compare):
+    result = compare(region="us-east-1")
+    assert categories(result) == {"provider-region-changed"}
+
+
+def test_removed_stack_is_destroyed_and_its_stateful_resources_flagged(compare):
+    result = compare(with_dns_stack=False)
+    assert result.removed_stacks == ["dns-dev"] and result.waves == []
+    # A hosted zone holds records but is not in STATEFUL_TYPES: removal shown, not flagged.
+    assert not result.risks
+    assert "Stacks removed (destroy dependents first): `dns-dev`" in review.render_markdown(result)
+    assert "class dns_dev removed" in review.render_markdown(result)
+
+
+def test_added_stack_raises_no_backend_or_provider_flags(synth):
+    result = review.compare(review.load(synth(replace(Knobs(), with_dns_stack=False))), review.load(synth(Knobs())))
+    (dns,) = [s for s in result.stacks if s.changed]
+    assert dns.status == "added" and dns.count("add") == 1 and not result.risks
+
+
+def test_removed_deny_statement_and_condition_widen_a_policy():
+    old = {"statement": [
+        {"sid": "Read", "effect": "Allow", "actions": ["s3:GetObject"], "resources": ["*"],
+         "condition": [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["true"]}]},
+        {"sid": "NoDelete", "effect": "Deny", "actions": ["s3:DeleteObject"], "resources": ["*"]},
+    ]}  # fmt: skip
+    new = {"statement": [{"sid": "Read", "effect": "Allow", "actions": ["s3:GetObject"], "resources": ["*"]}]}
+    reasons = review._widening(review._statements(old), review._statements(new))
+    assert reasons == [
+        "condition removed from statement Read: Bool:aws:SecureTransport=['true']",
+        "Deny statement NoDelete removed or changed (s3:DeleteObject)",
+    ]
