@@ -256,7 +256,7 @@ def render_plan(plan: Plan) -> str:
     if plan.pre_commands:
         lines.append("pre-deployment validation:")
         lines += [f"  $ {shlex.join(c)}" for c in plan.pre_commands]
-    for i, (wave, command) in enumerate(zip(plan.waves, plan.deploy_commands), 1):
+    for i, (wave, command) in enumerate(zip(plan.waves, plan.deploy_commands, strict=False), 1):
         lines.append(f"wave {i} ({', '.join(wave)}):")
         lines.append(f"  $ {shlex.join(command)}")
     if plan.post_commands:
@@ -282,7 +282,7 @@ def execute(plan: Plan, cdktf: list[str]) -> int:
             print("summary: pre-deployment validation failed; nothing was deployed", file=sys.stderr)
             return 1
     attempted = 0
-    for wave, command in zip(plan.waves, plan.deploy_commands):
+    for wave, command in zip(plan.waves, plan.deploy_commands, strict=False):
         attempted += 1
         code = _run(command)
         results += [(name, "deployed" if code == 0 else "FAILED") for name in wave]
