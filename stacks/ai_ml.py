@@ -5,8 +5,10 @@ from __future__ import annotations
 from constructs import Construct
 
 from constructs_lib.ai.gpu_node_group import GpuNodeGroup, GpuNodeGroupProps
+from constructs_lib.ai.model_deployment import service_account_of
 from constructs_lib.ai.model_registry import ModelRegistry, ModelRegistryProps
 from constructs_lib.ai.vector_database import VectorDatabase, VectorDatabaseProps
+from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
 from constructs_lib.compute.managed_node_group import RootVolume
 from constructs_lib.naming import ResourceKind
 from stacks.base import EnvironmentStack, StackContext
@@ -59,6 +61,28 @@ class AiMlStack(EnvironmentStack):
         self.model_bucket_arn: str = self.model_registry.bucket_arn
         self.output("model_repository_url", self.model_repository_url, "ECR repository of the model-server images")
         self.output("model_bucket_name", self.model_bucket_name, "S3 bucket of the model artifacts")
+
+        # One IRSA role per model, trusted only by the service account its ModelDeployment
+        # creates and allowed to read the artifacts bucket only. Here rather than in
+        # ai-workloads: the grant lives with the bucket, and ai-workloads already depends on
+        # this stack (the reverse reference would be a cycle).
+        self.model_roles: dict[str, IrsaRole] = {}
+        for model in cfg.models:
+            namespace, account = service_account_of(model.name)
+            role = IrsaRole(
+                self,
+                f"model-role-{model.name}",
+                IrsaRoleProps(
+                    role_name=name("ai", f"{model.name}-model", kind=ResourceKind.IAM_ROLE),
+                    oidc_provider_arn=compute.oidc_provider_arn,
+                    oidc_provider_url=compute.oidc_provider_url,
+                    namespace=namespace,
+                    service_account=account,
+                ),
+            )
+            self.model_registry.grant_read_artifacts(role.role_name)
+            self.model_roles[model.name] = role
+        self.model_role_arns: dict[str, str] = {n: r.role_arn for n, r in self.model_roles.items()}
 
         gpu = cfg.gpu_nodes
         self.gpu_nodes = GpuNodeGroup(

@@ -68,6 +68,7 @@ class AiWorkloadsStack(EnvironmentStack):
                     memory_target_percent=model.memory_target_percent,
                     gpu_enabled=model.gpu_enabled,
                     pod_disruption_budget=model.pod_disruption_budget,
+                    iam_role_arn=ai_ml.model_role_arns[model.name],
                 ),
             )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformResourceLifecycle, Token
 from constructs import Construct
 
 from constructs_lib.ai.gpu_node_group import GPU_LABELS, GPU_RESOURCE, GPU_TAINT
@@ -32,7 +32,13 @@ _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$")
 _CPU = re.compile(r"^([1-9]\d*m|\d+(\.\d+)?)$")
 _MEMORY = re.compile(r"^[1-9]\d*(Ki|Mi|Gi|Ti)$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")
 _UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def service_account_of(model_name: str, namespace: str | None = None) -> tuple[str, str]:
+    """``(namespace, service account)`` a model's pods run as: what an IRSA role must trust."""
+    return (namespace or f"model-{model_name}", f"model-{model_name}")
 
 
 def _cpu_millis(value: str) -> float:
@@ -92,13 +98,16 @@ class ModelDeploymentProps:
     """Size of the writable ``/tmp`` (the root filesystem is read-only). Default: 1Gi."""
     wait_for_rollout: bool = True
     """Let ``terraform apply`` wait until the rollout completes (fails the apply on a bad image). Default: on."""
+    iam_role_arn: str | None = None
+    """IAM role the pods assume through IRSA (annotated on their service account ``model-<name>``),
+    e.g. one that reads the model artifacts. Default: none (the service account has no AWS role)."""
 
 
 class ModelDeployment(Construct):
     """A model server: namespace, Deployment, Service, HPA and optional PDB.
 
-    Outputs: ``namespace``, ``deployment_name``, ``service_name``, ``hpa_name``,
-    ``endpoint`` (``http://<svc>.<ns>.svc.cluster.local/api/models/<name>``).
+    Outputs: ``namespace``, ``deployment_name``, ``service_name``, ``service_account_name``,
+    ``hpa_name``, ``endpoint`` (``http://<svc>.<ns>.svc.cluster.local/api/models/<name>``).
     """
 
     def __init__(self, scope: Construct, id_: str, props: ModelDeploymentProps):
@@ -106,7 +115,7 @@ class ModelDeployment(Construct):
         self._validate(id_, props)
         self.props = props
         name = f"model-{props.model_name}"
-        namespace_name = props.namespace or name
+        namespace_name, account_name = service_account_of(props.model_name, props.namespace)
         endpoint_path = props.endpoint_path or f"/api/models/{props.model_name}"
         selector = {"app": name}
         labels = {
@@ -133,6 +142,21 @@ class ModelDeployment(Construct):
             ),
         )
         namespace = self.namespace_resource.metadata.name
+
+        # A service account per model (not "default"), so an IRSA role is trusted for this
+        # model's pods only. The EKS pod identity webhook projects the web-identity token
+        # itself, so the Kubernetes API token can stay unmounted.
+        self.service_account = k8s.service_account_v1.ServiceAccountV1(
+            self,
+            "service-account",
+            metadata=k8s.service_account_v1.ServiceAccountV1Metadata(
+                name=account_name,
+                namespace=namespace,
+                labels=labels,
+                annotations={"eks.amazonaws.com/role-arn": props.iam_role_arn} if props.iam_role_arn else None,
+            ),
+            automount_service_account_token=False,
+        )
 
         self.deployment = self._deployment(props, name, namespace, labels, selector, endpoint_path)
         self.service = k8s.service_v1.ServiceV1(
@@ -167,6 +191,7 @@ class ModelDeployment(Construct):
         self.namespace: str = namespace_name
         self.deployment_name: str = name
         self.service_name: str = name
+        self.service_account_name: str = account_name
         self.hpa_name: str = name
         self.endpoint: str = f"http://{name}.{namespace_name}.svc.cluster.local{endpoint_path}"
 
@@ -218,6 +243,8 @@ class ModelDeployment(Construct):
             raise ValidationError(f"{where}: run_as_user must be a non-root UID (>= 1), got {p.run_as_user!r}")
         if p.startup_timeout_seconds < 10:
             raise ValidationError(f"{where}: startup_timeout_seconds must be >= 10, got {p.startup_timeout_seconds!r}")
+        if p.iam_role_arn is not None and not Token.is_unresolved(p.iam_role_arn) and not _ROLE_ARN.fullmatch(p.iam_role_arn):
+            raise ValidationError(f"{where}: iam_role_arn must be an IAM role ARN, got {p.iam_role_arn!r}")
         for field in ("health_path", "endpoint_path"):
             value = getattr(p, field)
             if value is not None and not value.startswith("/"):
@@ -301,6 +328,7 @@ class ModelDeployment(Construct):
                 template=d.DeploymentV1SpecTemplate(
                     metadata=d.DeploymentV1SpecTemplateMetadata(labels=labels),
                     spec=d.DeploymentV1SpecTemplateSpec(
+                        service_account_name=self.service_account.metadata.name,
                         # Model servers do not call the Kubernetes API: no token in the pod.
                         automount_service_account_token=False,
                         enable_service_links=False,

@@ -17,7 +17,7 @@ from constructs_lib import tagging
 from constructs_lib.errors import ValidationError
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
-from constructs_lib.security.policy import Statement, policy_document
+from constructs_lib.security.policy import Condition, Statement, policy_document
 from constructs_lib.storage.secure_bucket import (
     LifecycleRule,
     SecureBucket,
@@ -106,6 +106,7 @@ class ModelRegistry(Construct):
         self.props = props
         self._validate(id_, props)
         self._grants = 0
+        self._region: str | None = None
 
         self.repository = aws.ecr_repository.EcrRepository(
             self,
@@ -250,6 +251,7 @@ class ModelRegistry(Construct):
                 sid="EncryptArtifacts",
                 actions=("kms:GenerateDataKey",),
                 resources=(self.props.kms_key_arn,),
+                conditions=(self._via_s3(),),
             ),
         ])
 
@@ -263,8 +265,16 @@ class ModelRegistry(Construct):
         return [
             Statement(sid="ListArtifacts", actions=("s3:ListBucket",), resources=(self.bucket_arn,)),
             Statement(sid="ReadArtifacts", actions=("s3:GetObject", "s3:GetObjectVersion"), resources=(f"{self.bucket_arn}/*",)),
-            Statement(sid="DecryptArtifacts", actions=("kms:Decrypt",), resources=(self.props.kms_key_arn,)),
+            Statement(
+                sid="DecryptArtifacts", actions=("kms:Decrypt",), resources=(self.props.kms_key_arn,), conditions=(self._via_s3(),)
+            ),
         ]
+
+    def _via_s3(self) -> Condition:
+        # The key is shared with other data stores: usable by the grantee only through S3.
+        if self._region is None:
+            self._region = aws.data_aws_region.DataAwsRegion(self, "region").name
+        return Condition("StringEquals", "kms:ViaService", (f"s3.{self._region}.amazonaws.com",))
 
     def _grant(self, role_name: str, what: str, statements: list[Statement]) -> aws.iam_role_policy.IamRolePolicy:
         self._grants += 1

@@ -175,3 +175,20 @@ def test_device_plugin_deployed_where_gpu_models_run_on_al2023(stack_json):
         expected = env.config.gpu_nodes.ami_type == "AL2023_x86_64_NVIDIA" and any(m.gpu_enabled for m in env.config.models)
         resources = stack_json(f"ai-workloads-{env.name}")["resource"]
         assert ("kubernetes_daemon_set_v1" in resources) is expected, env.name
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_each_model_has_its_own_irsa_role_for_its_service_account(stack_json, env):
+    ai_ml = stack_json(f"ai-ml-{env}")
+    documents = ai_ml["data"]["aws_iam_policy_document"]
+    roles = {r["name"]: r for r in ai_ml["resource"]["aws_iam_role"].values()}
+    for model in ("bert-base", "roberta-large", "gpt-j"):
+        role = roles[f"sophia-ai-{model}-model-{env}"]
+        ref = role["assume_role_policy"].removeprefix("${data.aws_iam_policy_document.").removesuffix(".json}")
+        (statement,) = documents[ref]["statement"]
+        subjects = [c["values"] for c in statement["condition"] if c["variable"].endswith(":sub")]
+        assert subjects == [[f"system:serviceaccount:model-{model}:model-{model}"]]
+    accounts = stack_json(f"ai-workloads-{env}")["resource"]["kubernetes_service_account_v1"].values()
+    for account in accounts:
+        annotation = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+        assert annotation.startswith(f"${{data.terraform_remote_state.cross-stack-reference-input-ai-ml-{env}.outputs.")

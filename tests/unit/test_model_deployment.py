@@ -137,6 +137,21 @@ def test_probes_on_health_port_8080(out):
     assert container["startup_probe"]["failure_threshold"] * container["startup_probe"]["period_seconds"] == 600
 
 
+def test_dedicated_service_account_without_api_token(out):
+    accounts = {a["metadata"]["name"]: a for a in out["resource"]["kubernetes_service_account_v1"].values()}
+    assert set(accounts) == {"model-bert-base", "model-gpt-j"}
+    assert all(a["automount_service_account_token"] is False for a in accounts.values())
+    assert "annotations" not in accounts["model-bert-base"]["metadata"]
+    assert pod(out, "bert-base")["service_account_name"].startswith("${kubernetes_service_account_v1.")
+
+
+def test_irsa_role_is_annotated_on_the_service_account():
+    role = "arn:aws:iam::111111111111:role/sophia-ai-bert-base-model-dev"
+    out = synth(replace(CPU_MODEL, iam_role_arn=role))
+    (account,) = out["resource"]["kubernetes_service_account_v1"].values()
+    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": role}
+
+
 def test_labels_and_pinned_image(out):
     d = deployment(out, "gpt-j")
     labels = d["spec"]["template"]["metadata"]["labels"]
@@ -179,6 +194,7 @@ def test_endpoint_output():
         ({"memory_request": "1GB"}, "memory_request is not a Kubernetes quantity, got '1GB'"),
         ({"cpu_target_percent": 0}, "cpu_target_percent must be 1..100, got 0"),
         ({"run_as_user": 0}, "run_as_user must be a non-root UID"),
+        ({"iam_role_arn": "sophia-model-role"}, "iam_role_arn must be an IAM role ARN, got 'sophia-model-role'"),
     ],
 )
 def test_invalid_props_are_rejected_with_the_value(change, message):

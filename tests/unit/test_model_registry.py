@@ -118,6 +118,17 @@ def test_artifact_read_grant_has_no_wildcard_resources(registry):
     }
 
 
+def test_kms_use_is_limited_to_requests_through_s3(registry):
+    region = next(iter(registry["data"]["aws_region"]))
+    for role in ("read_artifacts-role", "push-role"):
+        kms = [s for s in policy_for(registry, role)["statement"] if s["actions"][0].startswith("kms:")]
+        assert kms and all(s["resources"] == [KEY] for s in kms)
+        for statement in kms:
+            assert statement["condition"] == [
+                {"test": "StringEquals", "variable": "kms:ViaService", "values": [f"s3.${{data.aws_region.{region}.name}}.amazonaws.com"]}
+            ]
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
