@@ -30,11 +30,12 @@ class ComputeStack(EnvironmentStack):
         eks = cfg.eks
         name = self.naming.name
 
+        cluster_name = name("compute", "eks", kind=ResourceKind.EKS_CLUSTER)
         self.cluster = EksCluster(
             self,
             "cluster",
             EksClusterProps(
-                cluster_name=name("compute", "eks", kind=ResourceKind.EKS_CLUSTER),
+                cluster_name=cluster_name,
                 kubernetes_version=eks.kubernetes_version,
                 support_type=eks.support_type,
                 vpc_id=networking.vpc_id,
@@ -60,6 +61,22 @@ class ComputeStack(EnvironmentStack):
                             namespace="kube-system",
                             service_account="ebs-csi-controller-sa",
                             managed_policies=("service-role/AmazonEBSCSIDriverPolicy",),
+                        ),
+                    ),
+                    Addon(
+                        "amazon-cloudwatch-observability",
+                        eks.addons.amazon_cloudwatch_observability,
+                        service_account=AddonServiceAccount(
+                            role_name=name("compute", "cw-observability-role", kind=ResourceKind.IAM_ROLE),
+                            namespace="amazon-cloudwatch",
+                            service_account="cloudwatch-agent",
+                            managed_policies=("CloudWatchAgentServerPolicy",),
+                        ),
+                        # Where Fluent Bit and the agent write (Container Insights metrics are
+                        # EMF events in "performance").
+                        log_group_names=tuple(
+                            f"/aws/containerinsights/{cluster_name}/{kind}"
+                            for kind in ("application", "dataplane", "host", "performance")
                         ),
                     ),
                 ),

@@ -314,11 +314,6 @@ def test_dashboard_alarm_widget_lists_this_stacks_alarms(app, env):
     assert set(arns) == declared
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pending (compute stack): the amazon-cloudwatch-observability add-on that publishes "
-    "Container Insights is not installed yet; remove this mark when it is",
-)
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_container_insights_metrics_have_a_publisher(app, env):
     stack = monitoring(app, env)

@@ -65,6 +65,10 @@ class Addon:
     the node groups, because add-ons that run Deployments never become ACTIVE without nodes."""
     service_account: AddonServiceAccount | None = None
     """IRSA role of the add-on's controller. Default: none (the node role's permissions)."""
+    log_group_names: tuple[str, ...] = ()
+    """CloudWatch log groups the add-on writes to. They are created before it, encrypted
+    with ``log_kms_key_arn`` and retained ``log_retention_days``, so that the add-on
+    never creates unencrypted, never-expiring ones itself. Default: none."""
 
 
 @dataclass(frozen=True)
@@ -289,9 +293,20 @@ class EksCluster(Construct):
                 ),
             )
             role_arn = role.role_arn
+        log_groups = [
+            aws.cloudwatch_log_group.CloudwatchLogGroup(
+                self,
+                f"{addon.name}-log-{_slug(name)}",
+                name=name,
+                retention_in_days=self.props.log_retention_days,
+                kms_key_id=self.props.log_kms_key_arn,
+            )
+            for name in addon.log_group_names
+        ]
         resource = aws.eks_addon.EksAddon(
             self,
             f"addon-{addon.name}",
+            depends_on=log_groups or None,
             cluster_name=self.cluster.name,
             addon_name=addon.name,
             addon_version=addon.version,
@@ -350,6 +365,9 @@ class EksCluster(Construct):
         for addon in props.addons:
             if addon.name in BEFORE_COMPUTE_ADDONS and not addon.before_compute:
                 raise ValidationError(f"{where}: add-on {addon.name} must be installed before_compute=True")
+        log_groups = [name for addon in props.addons for name in addon.log_group_names]
+        if len(set(log_groups)) != len(log_groups) or f"/aws/eks/{props.cluster_name}/cluster" in log_groups:
+            raise ValidationError(f"{where}: add-on log_group_names must be distinct, got {log_groups!r}")
         for addon in props.addons:
             if not re.fullmatch(r"v\d+\.\d+\.\d+-eksbuild\.\d+", addon.version):
                 raise ValidationError(

@@ -50,6 +50,20 @@ class EksAddonVersions(Model):
     """``coredns``: cluster DNS; installed once nodes exist to run it."""
     aws_ebs_csi_driver: AddonVersion
     """``aws-ebs-csi-driver``: EBS volumes for PersistentVolumeClaims (IRSA role)."""
+    amazon_cloudwatch_observability: AddonVersion
+    """``amazon-cloudwatch-observability``: Container Insights metrics (node memory, GPU)
+    and container logs (IRSA role). Keep it below v6: v6 publishes OpenTelemetry
+    metrics instead of the ``ContainerInsights`` namespace the monitoring stack reads."""
+
+    @model_validator(mode="after")
+    def _classic_container_insights(self) -> EksAddonVersions:
+        major = int(self.amazon_cloudwatch_observability[1:].split(".")[0])
+        if major >= 6:
+            raise ValueError(
+                f"amazon_cloudwatch_observability {self.amazon_cloudwatch_observability!r} publishes OpenTelemetry "
+                "metrics, not the ContainerInsights namespace the monitoring stack reads: use a version below v6"
+            )
+        return self
 
 
 class EksConfig(Model):

@@ -40,6 +40,7 @@ def test_environments_differ_only_in_data():
         (lambda d: d.update(public_access_cidrs=["198.51.100.0/24"]), "must be empty when endpoint_public_access is false"),
         (lambda d: d["addons"].update(kube_proxy="v1.32.6-eksbuild.8"), "'v1.32.6-eksbuild.8' does not match kubernetes_version '1.33'"),
         (lambda d: d["addons"].update(coredns="latest"), "String should match pattern"),
+        (lambda d: d["addons"].update(amazon_cloudwatch_observability="v6.0.1-eksbuild.1"), "use a version below v6"),
         (lambda d: d.update(log_types=["api", "api"]), "log_types must not repeat"),
         (lambda d: d.update(admin_role_arns=["arn:aws:iam::111111111111:user/bob"]), "String should match pattern"),
         (lambda d: d.update(kubernetes_version=1.33), "Input should be a valid string"),

@@ -224,6 +224,24 @@ def test_cluster_networking_addons_are_required_before_compute():
         synth(replace(PROPS, addons=late_proxy), with_nodes=False)
 
 
+def test_addon_log_groups_are_encrypted_retained_and_created_first():
+    groups = ("/aws/containerinsights/sophia-compute-eks-dev/application", "/aws/containerinsights/sophia-compute-eks-dev/performance")
+    observability = Addon("amazon-cloudwatch-observability", "v4.1.0-eksbuild.1", log_group_names=groups)
+    out = synth(replace(PROPS, addons=(*PROPS.addons, observability)))
+    created = {g["name"]: g for g in out["resource"]["aws_cloudwatch_log_group"].values()}
+    for name in groups:
+        assert created[name]["kms_key_id"] == LOGS_KEY
+        assert created[name]["retention_in_days"] == 30
+    depends_on = addon(out, "amazon-cloudwatch-observability")["depends_on"]
+    for name in groups:
+        assert ref(out, "aws_cloudwatch_log_group", lambda g, n=name: g["name"] == n) in depends_on
+    # ... and, like every add-on that runs Deployments, after the node group.
+    assert ref(out, "aws_eks_node_group", lambda n: True) in depends_on
+    duplicate = Addon("amazon-cloudwatch-observability", "v4.1.0-eksbuild.1", log_group_names=(groups[0], groups[0]))
+    with pytest.raises(ValidationError, match="log_group_names must be distinct"):
+        synth(replace(PROPS, addons=(*PROPS.addons, duplicate)), with_nodes=False)
+
+
 def test_cluster_validation_names_the_value():
     with pytest.raises(ValidationError, match="kubernetes_version must look like '1.33', got '1.33.1'"):
         synth(replace(PROPS, kubernetes_version="1.33.1"), with_nodes=False)

@@ -368,3 +368,55 @@ def test_removed_deny_statement_and_condition_widen_a_policy():
         "condition removed from statement Read: Bool:aws:SecureTransport=['true']",
         "Deny statement NoDelete removed or changed (s3:DeleteObject)",
     ]
+
+
+def test_done_when_scenario_flags_exactly_the_database_and_the_open_group(compare):
+    """A change that renames a database, opens a security group and adds a bucket."""
+    result = compare(db_identifier="sophia-data-postgres-dev-green", ingress_cidr="0.0.0.0/0", extra_bucket=True)
+    assert sorted((r.category, r.address.split(".")[0]) for r in result.risks) == [
+        ("open-ingress", "aws_security_group"),
+        ("stateful-replaced", "aws_db_instance"),
+    ]
+    (data,) = [s for s in result.stacks if s.changed]
+    assert {r.address.split(".")[0] for r in data.resources if r.action == "add"} >= {"aws_s3_bucket"}
+
+
+FAKE_APP = """
+import json, os, pathlib
+out = pathlib.Path(os.environ["CDKTF_OUTDIR"])
+(out / "stacks" / "app-dev").mkdir(parents=True)
+bucket = pathlib.Path("bucket.txt").read_text().strip()
+doc = {"resource": {"aws_s3_bucket": {"b": {"bucket": bucket}}}}
+(out / "stacks" / "app-dev" / "cdk.tf.json").write_text(json.dumps(doc))
+manifest = {"stacks": {"app-dev": {"dependencies": [], "synthesizedStackPath": "stacks/app-dev/cdk.tf.json"}}}
+(out / "manifest.json").write_text(json.dumps(manifest))
+"""
+
+
+def test_base_ref_is_synthesized_in_a_temporary_worktree(tmp_path, monkeypatch, capsys):
+    """``--base-ref`` (make review): a git repository whose app writes one bucket named by a file."""
+    import subprocess
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "main.py").write_text(FAKE_APP)
+    (repo / "bucket.txt").write_text("sophia-old\n")
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "base")
+    monkeypatch.chdir(repo)
+    assert review.main(["--base-ref", "HEAD"]) == 0
+    assert capsys.readouterr().out == "No infrastructure changes (1 stacks compared).\n"
+
+    (repo / "bucket.txt").write_text("sophia-new\n")
+    assert review.main(["--base-ref", "HEAD", "--format", "json", "--save-base", str(tmp_path / "base")]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert [r["category"] for r in payload["risks"]] == ["stateful-replaced"]
+    assert json.loads((tmp_path / "base/stacks/app-dev/cdk.tf.json").read_text())["resource"]["aws_s3_bucket"]["b"]["bucket"] == "sophia-old"
+    # The temporary worktree is gone.
+    listing = subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True, check=True).stdout
+    assert len(listing.strip().splitlines()) == 1
