@@ -80,6 +80,8 @@ class DataStack(EnvironmentStack):
                     log_retention_days=cfg.logging.retention_days,
                     apply_immediately=db.apply_immediately,
                     blue_green_update=db.blue_green_update,
+                    master_password_secret_id=db.master_password_secret_id,
+                    master_password_version=db.master_password_version,
                     port=POSTGRES_PORT,
                 ),
                 subnet_ids=tuple(networking.database_subnet_ids),

@@ -36,6 +36,16 @@ def test_blue_green_update_needs_logical_replication(config_dir):
     assert "parameters.rds.logical_replication to '1', got None" in message
 
 
+def test_blue_green_update_needs_a_password_secret(config_dir):
+    edit(config_dir, "production.yaml", lambda d: d["database"].pop("master_password_secret_id"))
+    assert "blue_green_update needs master_password_secret_id" in rejected(config_dir)
+
+
+def test_password_secret_is_a_name_or_arn_not_a_value(config_dir):
+    edit(config_dir, "production.yaml", lambda d: d["database"].update(master_password_secret_id="hunter2 hunter2"))
+    assert "database.master_password_secret_id" in rejected(config_dir)
+
+
 def test_blue_green_update_needs_backups(config_dir):
     edit(config_dir, "staging.yaml", lambda d: d["database"].update(backup_retention_days=0))
     assert "backup_retention_days must be >= 1, got 0" in rejected(config_dir)

@@ -4,9 +4,19 @@ Every security and durability setting is fixed here rather than exposed as an
 option: storage and Performance Insights encrypted with a customer key, no public
 address, TLS enforced by the parameter group, IAM authentication, a final
 snapshot on deletion, tags copied to snapshots, automated backups kept after
-deletion. The master password is generated and rotated by RDS in Secrets
-Manager (``manage_master_user_password``): no password exists in code,
-configuration, plan or state.
+deletion.
+
+The master password never appears in code, configuration, the synthesized JSON,
+the plan or the state. Two modes:
+
+* default: RDS generates, stores and rotates it in Secrets Manager
+  (``manage_master_user_password``), encrypted with the given key;
+* ``master_password_secret_id``: for what RDS-managed passwords do not support, RDS
+  Blue/Green Deployments among them
+  (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/blue-green-deployments-considerations.html).
+  The password is read from an existing Secrets Manager secret through an
+  *ephemeral* resource into the *write-only* ``password_wo`` argument
+  (Terraform >= 1.11), so Terraform never persists it.
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cdktf import Token
+from cdktf import TerraformStack, Token
 from constructs import Construct
 
 from constructs_lib.errors import ValidationError
@@ -29,6 +39,9 @@ LOG_EXPORTS = ("postgresql", "upgrade", "iam-db-auth-error")
 _RESERVED_USERNAMES = frozenset({"rdsadmin", "rdsrepladmin", "rds_superuser", "postgres", "admin"})
 _USERNAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _DB_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_SECRET_REF = re.compile(
+    r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$"
+)
 # Root CA with a 2061 expiry; rds-ca-2019 (the old default) expired in 2024.
 CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1"
 
@@ -72,6 +85,12 @@ class PostgresSettings:
     """Database created with the instance. Default: ``sophia``."""
     master_username: str = "sophia_admin"
     """Master user (its password lives in Secrets Manager). Default: ``sophia_admin``."""
+    master_password_secret_id: str | None = None
+    """Secret id (name or ARN, as Secrets Manager's SecretId) of an existing secret whose JSON ``password`` key is the
+    master password; required with ``blue_green_update``. Default: none (RDS-managed)."""
+    master_password_version: int = 1
+    """Bump to make Terraform send the secret's current password again (write-only
+    arguments are sent only when their version changes). Default: 1."""
     port: int = 5432
     """Listener port. Default: 5432."""
 
@@ -126,6 +145,22 @@ class PostgresSettings:
         if not _DB_NAME.fullmatch(settings.database_name):
             raise ValidationError(
                 f"{where}: database_name must be lowercase letters, digits and '_', got {settings.database_name!r}"
+            )
+        if settings.blue_green_update and settings.master_password_secret_id is None:
+            raise ValidationError(
+                f"{where}: blue_green_update needs master_password_secret_id: RDS Blue/Green Deployments do not "
+                "support RDS-managed master passwords, got None"
+            )
+        if settings.master_password_secret_id is not None and not _SECRET_REF.fullmatch(
+            settings.master_password_secret_id
+        ):
+            raise ValidationError(
+                f"{where}: master_password_secret_id must be a Secrets Manager secret name or ARN, "
+                f"got {settings.master_password_secret_id!r}"
+            )
+        if settings.master_password_version < 1:
+            raise ValidationError(
+                f"{where}: master_password_version must be >= 1, got {settings.master_password_version}"
             )
         if not 1150 <= settings.port <= 65535:
             raise ValidationError(f"{where}: port must be 1150..65535 (RDS limit), got {settings.port}")
@@ -192,8 +227,7 @@ class PostgresInstance(Construct):
             kms_key_id=props.storage_kms_key_arn,
             db_name=settings.database_name,
             username=settings.master_username,
-            manage_master_user_password=True,
-            master_user_secret_kms_key_id=props.secret_kms_key_arn,
+            **self._master_password(props),
             iam_database_authentication_enabled=True,
             port=settings.port,
             db_subnet_group_name=props.subnet_group_name,
@@ -230,7 +264,34 @@ class PostgresInstance(Construct):
         self.port: int = settings.port
         self.arn: str = self.instance.arn
         self.resource_id: str = self.instance.resource_id
-        self.master_user_secret_arn: str = self.instance.master_user_secret.get(0).secret_arn
+        self.master_user_secret_arn: str = (
+            self.external_secret.arn
+            if self.external_secret is not None
+            else self.instance.master_user_secret.get(0).secret_arn
+        )
+
+    def _master_password(self, props: PostgresInstanceProps) -> dict:
+        settings = props.settings
+        self.external_secret = None
+        if settings.master_password_secret_id is None:
+            return {"manage_master_user_password": True, "master_user_secret_kms_key_id": props.secret_kms_key_arn}
+        ref = settings.master_password_secret_id
+        lookup = {"arn": ref} if ref.startswith("arn:") else {"name": ref}
+        # Metadata only (ARN, name): the value is not read by a data source, which would store it in state.
+        self.external_secret = aws.data_aws_secretsmanager_secret.DataAwsSecretsmanagerSecret(
+            self, "master-password-secret", **lookup
+        )
+        # cdktf 0.21 has no ephemeral resource classes: declare it on the stack directly.
+        ephemeral = props.identifier.replace("-", "_") + "_master_password"
+        TerraformStack.of(self).add_override(
+            f"ephemeral.aws_secretsmanager_secret_version.{ephemeral}", {"secret_id": self.external_secret.arn}
+        )
+        return {
+            "password_wo": (
+                f'${{jsondecode(ephemeral.aws_secretsmanager_secret_version.{ephemeral}.secret_string)["password"]}}'
+            ),
+            "password_wo_version": settings.master_password_version,
+        }
 
     @staticmethod
     def _validate(id_: str, props: PostgresInstanceProps) -> None:

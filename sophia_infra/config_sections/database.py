@@ -2,7 +2,9 @@
 
 Which of the two is active is ``blue_green.active``; Multi-AZ is
 ``resilience.multi_az``. Credentials are not configuration: RDS generates the
-master password and keeps it in Secrets Manager.
+master password and keeps it in Secrets Manager, or, where RDS-managed passwords
+are not supported (``blue_green_update``), ``master_password_secret_id`` *names* a
+Secrets Manager secret created outside Terraform. No value is ever written here.
 """
 
 from __future__ import annotations
@@ -49,6 +51,17 @@ class DatabaseConfig(Model):
     blue_green_update: bool
     """Let RDS perform engine upgrades and other disruptive changes through an RDS
     Blue/Green Deployment (``blue_green_update``); needs backups and logical replication."""
+    master_password_secret_id: Annotated[
+        str | None,
+        Field(
+            pattern=r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$"
+        ),
+    ] = None
+    """Secret id (name or ARN) of an existing Secrets Manager secret with a JSON ``password`` key, used
+    instead of an RDS-managed password; required with ``blue_green_update`` (RDS Blue/Green
+    Deployments do not support RDS-managed master passwords)."""
+    master_password_version: Annotated[int, Field(ge=1)] = 1
+    """Bump after changing the secret so Terraform sends the new password (write-only argument)."""
     parameters: dict[str, str] = {}
     """Extra DB parameter group values (``rds.force_ssl`` is always ``1`` and cannot be changed here)."""
 
@@ -74,6 +87,11 @@ class DatabaseConfig(Model):
                 raise ValueError(
                     f"blue_green_update needs automated backups: backup_retention_days must be >= 1, "
                     f"got {self.backup_retention_days}"
+                )
+            if self.master_password_secret_id is None:
+                raise ValueError(
+                    "blue_green_update needs master_password_secret_id (a Secrets Manager secret name or ARN): "
+                    "RDS Blue/Green Deployments do not support RDS-managed master passwords, got None"
                 )
             if self.parameters.get("rds.logical_replication") != "1":
                 raise ValueError(

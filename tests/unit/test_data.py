@@ -31,7 +31,9 @@ SETTINGS = PostgresSettings(
     monitoring_interval_seconds=30,
     log_retention_days=90,
     blue_green_update=True,
+    master_password_secret_id="sophia/dev/database/master",
 )
+RDS_MANAGED = dataclasses.replace(SETTINGS, blue_green_update=False, master_password_secret_id=None)
 
 
 def props(**changes) -> BlueGreenDatabaseProps:
@@ -108,11 +110,45 @@ def test_both_encrypted_private_and_durable(blue_active):
         assert instance["parameter_group_name"].startswith("${aws_db_parameter_group.")
 
 
-def test_master_password_is_managed_by_rds_in_secrets_manager(blue_active):
-    for instance in by_identifier(blue_active).values():
+def test_master_password_is_managed_by_rds_in_secrets_manager():
+    out = synth_database(props(settings=RDS_MANAGED, parameters=None))
+    for instance in by_identifier(out).values():
         assert instance["manage_master_user_password"] is True
         assert instance["master_user_secret_kms_key_id"] == SECRETS_KEY
         assert not {"password", "password_wo"} & set(instance)
+    assert "ephemeral" not in out
+
+
+def test_blue_green_update_reads_the_password_write_only_from_secrets_manager(blue_active):
+    """RDS Blue/Green Deployments refuse RDS-managed passwords: the value goes from an
+    ephemeral read into the write-only argument, so neither plan nor state holds it."""
+    ephemeral = blue_active["ephemeral"]["aws_secretsmanager_secret_version"]
+    assert sorted(ephemeral) == [
+        "sophia_data_postgres_dev_blue_master_password",
+        "sophia_data_postgres_dev_green_master_password",
+    ]
+    for name, instance in by_identifier(blue_active).items():
+        assert "manage_master_user_password" not in instance and "password" not in instance
+        reference = f"ephemeral.aws_secretsmanager_secret_version.{name.replace('-', '_')}_master_password"
+        assert instance["password_wo"] == f'${{jsondecode({reference}.secret_string)["password"]}}'
+        assert instance["password_wo_version"] == 1
+        assert ephemeral[f"{name.replace('-', '_')}_master_password"]["secret_id"].startswith(
+            "${data.aws_secretsmanager_secret."
+        )
+    # Looked up by name: metadata only, never a secret_version data source (which would store the value).
+    assert {s["name"] for s in blue_active["data"]["aws_secretsmanager_secret"].values()} == {
+        "sophia/dev/database/master"
+    }
+    assert "aws_secretsmanager_secret_version" not in blue_active["data"]
+
+
+def test_secret_referenced_by_arn():
+    arn = "arn:aws:secretsmanager:us-west-2:111111111111:secret:sophia/dev/database/master-AbCdEf"
+    out = synth_database(
+        props(settings=dataclasses.replace(SETTINGS, master_password_secret_id=arn, master_password_version=3))
+    )
+    assert {s["arn"] for s in out["data"]["aws_secretsmanager_secret"].values()} == {arn}
+    assert {i["password_wo_version"] for i in out["resource"]["aws_db_instance"].values()} == {3}
 
 
 def test_observability(blue_active):
@@ -167,7 +203,7 @@ def test_parameter_group_forces_tls_and_enables_logical_replication(blue_active)
 def test_native_blue_green_update_is_a_configuration_choice(blue_active):
     for instance in by_identifier(blue_active).values():
         assert instance["blue_green_update"] == {"enabled": True}
-    off = synth_database(props(settings=dataclasses.replace(SETTINGS, blue_green_update=False), parameters=None))
+    off = synth_database(props(settings=RDS_MANAGED, parameters=None))
     for instance in by_identifier(off).values():
         assert "blue_green_update" not in instance
 
@@ -194,6 +230,15 @@ def test_native_blue_green_update_is_a_configuration_choice(blue_active):
         (
             {"settings": dataclasses.replace(SETTINGS, max_allocated_storage_gb=50)},
             "max_allocated_storage_gb must be >=",
+        ),
+        (
+            {"settings": dataclasses.replace(SETTINGS, master_password_secret_id=None)},
+            "blue_green_update needs master_password_secret_id: RDS Blue/Green Deployments do not support RDS-managed",
+        ),
+        ({"settings": dataclasses.replace(SETTINGS, master_password_secret_id="a b")}, "secret name or ARN, got 'a b'"),
+        (
+            {"settings": dataclasses.replace(SETTINGS, master_password_version=0)},
+            "master_password_version must be >= 1",
         ),
         ({"storage_kms_key_arn": "alias/data"}, "storage_kms_key_arn must be a KMS key ARN, got 'alias/data'"),
         ({"settings": dataclasses.replace(SETTINGS, engine_version="latest")}, "engine_version must be '<major>'"),
