@@ -72,10 +72,12 @@ class GpuNodeGroupProps:
     """GPUs per node, advertised to the cluster autoscaler for scale-from-zero. Default: 1."""
     root_volume: RootVolume = RootVolume(size_gib=100)
     """Root (data, on Bottlerocket) volume: CUDA images are large. Default: 100 GiB gp3, 3000 IOPS, 125 MiB/s."""
-    imds_hop_limit: int = 2
-    """IMDSv2 hop limit. Default 2: the model servers read artifacts with the node
-    role, from inside their containers, one hop beyond the node. Use 1 once they
-    have IRSA roles of their own."""
+    imds_hop_limit: int = 1
+    """IMDSv2 hop limit. Default 1: containers cannot reach the node role's credentials.
+    The model servers read their artifacts through their own IRSA roles, and the
+    node agents that need instance metadata (CloudWatch agent, VPC CNI, device
+    plugin) run on the host network. Raise to 2 only for a workload that must use
+    the node role from inside a container."""
     instance_tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the instances and volumes (the environment's default tags)."""
 

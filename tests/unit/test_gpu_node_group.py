@@ -58,8 +58,10 @@ def test_imdsv2_is_required_with_a_deliberate_hop_limit(out):
     options = only(out["resource"]["aws_launch_template"])["metadata_options"]
     assert options["http_tokens"] == "required"
     assert options["http_endpoint"] == "enabled"
-    # 2: model servers read artifacts with the node role from inside their containers.
-    assert options["http_put_response_hop_limit"] == 2
+    # 1: model servers have IRSA roles; no container needs the node role's credentials.
+    assert options["http_put_response_hop_limit"] == 1
+    raised = synth(replace(PROPS, imds_hop_limit=2))
+    assert only(raised["resource"]["aws_launch_template"])["metadata_options"]["http_put_response_hop_limit"] == 2
 
 
 def test_no_amazon_linux_2_ami_and_no_bootstrap_script(out):
