@@ -72,6 +72,10 @@ class ModelConfig(Model):
                 f"min_replicas must be <= max_replicas, got min_replicas={self.min_replicas}, "
                 f"max_replicas={self.max_replicas}"
             )
+        # The registry keeps the last N images per "<name>-" tag prefix; a tag outside that
+        # prefix would escape the model's retention rule (and could fall under another's).
+        if not _DIGEST.fullmatch(self.image) and not self.image.startswith(f"{self.name}-"):
+            raise ValueError(f"image tag must start with '{self.name}-' (the model's release prefix), got {self.image!r}")
         return self
 
     def image_reference(self, repository_url: str) -> str:

@@ -58,6 +58,7 @@ def with_(base: dict, **changes) -> dict:
         ({"name": "BERT_base"}, "String should match pattern"),
         ({"image": "latest"}, "'latest' is not a release"),
         ({"image": "sha256:abc"}, "must be an image tag"),
+        ({"image": "roberta-large-1.0.0"}, "image tag must start with 'bert-base-'"),
         ({"cpu_target_percent": 0}, "greater than or equal to 1"),
         ({"memory_target_percent": 101}, "less than or equal to 100"),
     ],
