@@ -24,9 +24,14 @@ def test_cluster_uses_the_private_subnets_and_the_security_keys(stack_json, env)
     assert subnets and all(s.startswith(f"{remote}networking-{env}.") and "private" in s for s in subnets)
     key = cluster["encryption_config"]["provider"]["key_arn"]
     assert key.startswith(f"{remote}security-{env}.") and "eks" in key
-    group = only(compute["resource"]["aws_cloudwatch_log_group"])
-    assert group["name"] == f"/aws/eks/{cluster['name']}/cluster"
-    assert "logs" in group["kms_key_id"]
+    groups = {g["name"]: g for g in compute["resource"]["aws_cloudwatch_log_group"].values()}
+    expected = {f"/aws/eks/{cluster['name']}/cluster"} | {
+        f"/aws/containerinsights/{cluster['name']}/{kind}" for kind in ("application", "dataplane", "host", "performance")
+    }
+    assert set(groups) == expected
+    for group in groups.values():
+        assert group["kms_key_id"].startswith(f"{remote}security-{env}.") and "logs" in group["kms_key_id"]
+        assert group["retention_in_days"] >= 30
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
