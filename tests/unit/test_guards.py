@@ -1,0 +1,230 @@
+"""Each guard rule rejects a stack that breaks it, names the construct path, and passes a compliant one."""
+
+from __future__ import annotations
+
+import pytest
+from cdktf import Testing, TerraformStack
+
+from constructs_lib import guards, tagging
+from constructs_lib.errors import ValidationError
+from constructs_lib.providers import aws
+
+DEFAULT_TAGS = {"Project": "sophia", "Environment": "test"}
+
+
+def make_stack(default_tags: dict | None = DEFAULT_TAGS, require_deletion_protection: bool = True) -> TerraformStack:
+    stack = TerraformStack(Testing.app(), "guarded")
+    aws.provider.AwsProvider(
+        stack,
+        "aws",
+        region="us-west-2",
+        default_tags=[aws.provider.AwsProviderDefaultTags(tags=default_tags)] if default_tags else None,
+    )
+    tagging.apply(stack, "test")
+    guards.install(stack, guards.GuardOptions(require_database_deletion_protection=require_deletion_protection))
+    return stack
+
+
+def synth_violations(stack: TerraformStack) -> list[guards.Violation]:
+    Testing.synth(stack)
+    found = guards.violations(stack)
+    with pytest.raises(ValidationError):
+        guards.check(stack)
+    return found
+
+
+def rules(found) -> set[tuple[str, str]]:
+    return {(v.path, v.rule) for v in found}
+
+
+def compliant_bucket(stack, id_: str = "bucket", public_access: bool = True):
+    bucket = aws.s3_bucket.S3Bucket(stack, id_, bucket=f"sophia-{id_}")
+    aws.s3_bucket_server_side_encryption_configuration.S3BucketServerSideEncryptionConfigurationA(
+        stack,
+        f"{id_}-sse",
+        bucket=bucket.id,
+        rule=[
+            aws.s3_bucket_server_side_encryption_configuration.S3BucketServerSideEncryptionConfigurationRuleA(
+                apply_server_side_encryption_by_default=aws.s3_bucket_server_side_encryption_configuration.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                    sse_algorithm="aws:kms", kms_master_key_id="arn:aws:kms:us-west-2:111111111111:key/x"
+                )
+            )
+        ],
+    )
+    aws.s3_bucket_public_access_block.S3BucketPublicAccessBlock(
+        stack,
+        f"{id_}-pab",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=public_access,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+    )
+    return bucket
+
+
+def test_compliant_stack_passes():
+    stack = make_stack()
+    compliant_bucket(stack)
+    aws.cloudwatch_log_group.CloudwatchLogGroup(stack, "logs", name="l", kms_key_id="arn:aws:kms:us-west-2:1:key/x")
+    Testing.synth(stack)
+    assert guards.violations(stack) == []
+    guards.check(stack)  # does not raise
+
+
+def test_untagged_when_provider_has_no_default_tags():
+    stack = make_stack(default_tags=None)
+    aws.sns_topic.SnsTopic(stack, "topic", name="t", kms_master_key_id="alias/x")
+    assert rules(synth_violations(stack)) == {("guarded/aws", "untagged")}
+
+
+def test_untagged_resource_without_component_tag():
+    stack = TerraformStack(Testing.app(), "guarded")
+    aws.provider.AwsProvider(stack, "aws", region="us-west-2", default_tags=[aws.provider.AwsProviderDefaultTags(tags=DEFAULT_TAGS)])
+    guards.install(stack)  # no tagging.apply: nothing adds Component
+    aws.sns_topic.SnsTopic(stack, "topic", name="t", kms_master_key_id="alias/x")
+    found = synth_violations(stack)
+    assert rules(found) == {("guarded/topic", "untagged")}
+    assert "Component" in found[0].message
+
+
+def test_unencrypted_bucket_log_group_and_database():
+    stack = make_stack()
+    aws.s3_bucket.S3Bucket(stack, "plain", bucket="sophia-plain")
+    aws.cloudwatch_log_group.CloudwatchLogGroup(stack, "logs", name="l")
+    aws.db_instance.DbInstance(
+        stack, "db", instance_class="db.t3.micro", engine="postgres", allocated_storage=20, deletion_protection=True
+    )
+    aws.dynamodb_table.DynamodbTable(stack, "table", name="t", hash_key="k", attribute=[aws.dynamodb_table.DynamodbTableAttribute(name="k", type="S")])
+    found = rules(synth_violations(stack))
+    assert ("guarded/plain", "unencrypted") in found
+    assert ("guarded/logs", "unencrypted") in found
+    assert ("guarded/db", "unencrypted") in found
+    assert ("guarded/table", "unencrypted") in found
+
+
+def test_public_ingress_outside_https_load_balancer():
+    stack = make_stack()
+    aws.security_group.SecurityGroup(
+        stack,
+        "ssh",
+        name="ssh",
+        ingress=[aws.security_group.SecurityGroupIngress(from_port=22, to_port=22, protocol="tcp", cidr_blocks=["0.0.0.0/0"])],
+    )
+    aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+        stack, "https-unmarked", security_group_id="sg-1", from_port=443, to_port=443, ip_protocol="tcp", cidr_ipv6="::/0"
+    )
+    found = synth_violations(stack)
+    assert rules(found) == {("guarded/ssh", "public-ingress"), ("guarded/https-unmarked", "public-ingress")}
+    assert any("0.0.0.0/0 on 22-22/tcp" in v.message for v in found)
+
+
+def test_https_into_marked_load_balancer_is_allowed_but_not_other_ports():
+    stack = make_stack()
+    from constructs import Construct
+
+    alb = Construct(stack, "alb")
+    guards.allow_public_https(alb, "internet-facing ALB")
+    aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+        alb, "https", security_group_id="sg-1", from_port=443, to_port=443, ip_protocol="tcp", cidr_ipv4="0.0.0.0/0"
+    )
+    aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+        alb, "http", security_group_id="sg-1", from_port=80, to_port=80, ip_protocol="tcp", cidr_ipv4="0.0.0.0/0"
+    )
+    assert rules(synth_violations(stack)) == {("guarded/alb/http", "public-ingress")}
+
+
+def test_imdsv1_launch_template():
+    stack = make_stack()
+    aws.launch_template.LaunchTemplate(stack, "lt", name="lt")
+    aws.launch_template.LaunchTemplate(
+        stack,
+        "lt-optional",
+        name="lt2",
+        metadata_options=aws.launch_template.LaunchTemplateMetadataOptions(http_tokens="optional"),
+    )
+    aws.launch_template.LaunchTemplate(
+        stack,
+        "lt-ok",
+        name="lt3",
+        metadata_options=aws.launch_template.LaunchTemplateMetadataOptions(http_tokens="required"),
+    )
+    assert rules(synth_violations(stack)) == {("guarded/lt", "imdsv1"), ("guarded/lt-optional", "imdsv1")}
+
+
+def test_public_s3_flag_off_and_missing_block():
+    stack = make_stack()
+    compliant_bucket(stack, "open", public_access=False)
+    bucket = aws.s3_bucket.S3Bucket(stack, "no-pab", bucket="sophia-no-pab")
+    aws.s3_bucket_server_side_encryption_configuration.S3BucketServerSideEncryptionConfigurationA(
+        stack,
+        "no-pab-sse",
+        bucket=bucket.bucket,
+        rule=[
+            aws.s3_bucket_server_side_encryption_configuration.S3BucketServerSideEncryptionConfigurationRuleA(
+                apply_server_side_encryption_by_default=aws.s3_bucket_server_side_encryption_configuration.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                    sse_algorithm="aws:kms"
+                )
+            )
+        ],
+    )
+    found = synth_violations(stack)
+    assert rules(found) == {("guarded/open-pab", "public-s3"), ("guarded/no-pab", "public-s3")}
+    assert any("block_public_policy" in v.message for v in found)
+
+
+def _database(scope, id_: str, protected: bool):
+    return aws.db_instance.DbInstance(
+        scope,
+        id_,
+        instance_class="db.t3.micro",
+        engine="postgres",
+        allocated_storage=20,
+        storage_encrypted=True,
+        kms_key_id="arn:aws:kms:us-west-2:1:key/x",
+        deletion_protection=protected,
+    )
+
+
+def test_database_without_deletion_protection_unless_standby_or_not_required():
+    from constructs import Construct
+
+    stack = make_stack(require_deletion_protection=True)
+    _database(stack, "active", protected=True)
+    _database(stack, "unprotected", protected=False)
+    green = Construct(stack, "green")
+    guards.mark_standby(green, "inactive blue/green colour")
+    _database(green, "instance", protected=False)
+    assert rules(synth_violations(stack)) == {("guarded/unprotected", "deletion-protection")}
+
+    relaxed = make_stack(require_deletion_protection=False)
+    _database(relaxed, "unprotected", protected=False)
+    Testing.synth(relaxed)
+    assert guards.violations(relaxed) == []
+
+
+def test_markers_need_a_reason():
+    stack = make_stack()
+    with pytest.raises(ValidationError, match="reason must not be empty"):
+        guards.mark_standby(stack, " ")
+
+
+def test_check_message_names_every_violation_with_its_path():
+    stack = make_stack()
+    aws.cloudwatch_log_group.CloudwatchLogGroup(stack, "a", name="a")
+    aws.cloudwatch_log_group.CloudwatchLogGroup(stack, "b", name="b")
+    Testing.synth(stack)
+    with pytest.raises(ValidationError) as error:
+        guards.check(stack)
+    assert "2 violation(s)" in str(error.value)
+    assert "guarded/a: [unencrypted]" in str(error.value) and "guarded/b: [unencrypted]" in str(error.value)
+
+
+def test_exemption_is_per_rule_and_needs_a_known_rule():
+    stack = make_stack()
+    topic = aws.sns_topic.SnsTopic(stack, "config-topic", name="t")
+    guards.exempt(topic, "unencrypted", "AWS Config cannot publish to a KMS-encrypted topic")
+    aws.sns_topic.SnsTopic(stack, "other-topic", name="u")
+    assert rules(synth_violations(stack)) == {("guarded/other-topic", "unencrypted")}
+    with pytest.raises(ValidationError, match="rule must be one of"):
+        guards.exempt(topic, "encryption", "typo")
