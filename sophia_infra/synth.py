@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cdktf import App
 
+from constructs_lib import guards
 from constructs_lib.errors import ValidationError
 from sophia_infra import config as config_mod
 
@@ -39,6 +40,8 @@ def synthesize(outdir: Path | str = DEFAULT_OUTDIR, config_dir: Path | str = DEF
         app = App(outdir=str(staging))
         build_app(app, app_config)
         app.synth()
+        # Guard violations found while synthesizing: fail before cdktf.out/ is replaced.
+        guards.check(app)
         _swap(staging, outdir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

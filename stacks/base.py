@@ -8,7 +8,7 @@ from typing import ClassVar
 from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
-from constructs_lib import tagging
+from constructs_lib import guards, tagging
 from constructs_lib.naming import Naming
 from constructs_lib.providers import aws
 from constructs_lib.state.s3_backend import use_s3_backend
@@ -87,6 +87,11 @@ class EnvironmentStack(TerraformStack):
             use_lockfile=state.use_lockfile,
         )
         tagging.apply(self, self.function)
+        # After tagging, so the guards see the tags it adds.
+        guards.install(
+            self,
+            guards.GuardOptions(require_database_deletion_protection=cfg.resilience.deletion_protection),
+        )
 
     def output(self, name: str, value, description: str, sensitive: bool = False) -> TerraformOutput:
         """A documented stack output (what reviewers and other stacks read)."""

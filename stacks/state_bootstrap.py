@@ -8,7 +8,7 @@ from __future__ import annotations
 from cdktf import LocalBackend, TerraformOutput, TerraformStack
 from constructs import Construct
 
-from constructs_lib import tagging
+from constructs_lib import guards, tagging
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.state.state_store import StateStore, StateStoreProps
@@ -49,6 +49,7 @@ class StateBootstrapStack(TerraformStack):
         )
         tagging.set_component(self.store, "state")
         tagging.apply(self, "state")
+        guards.install(self)
         TerraformOutput(self, "state_bucket", value=self.store.bucket_name, description="S3 bucket holding every stack's state")
         TerraformOutput(self, "lock_table", value=self.store.lock_table_name, description="DynamoDB table for state locks")
         TerraformOutput(self, "state_kms_key_arn", value=self.store.kms_key_arn, description="KMS key encrypting the state")

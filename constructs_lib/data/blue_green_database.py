@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
+from constructs_lib import guards
 from constructs_lib.data.db_parameter_group import DbParameterGroup, DbParameterGroupProps
 from constructs_lib.data.postgres_instance import PostgresInstance, PostgresInstanceProps, PostgresSettings
 from constructs_lib.errors import ValidationError
@@ -122,6 +123,8 @@ class BlueGreenDatabase(Construct):
                     deletion_protection=colour == props.active,
                 ),
             )
+            if colour != props.active:
+                guards.mark_standby(self.instances[colour], "inactive blue/green colour, retired or rebuilt without a manual step")
         active = self.instances[props.active]
         self.active: str = props.active
         self.database_identifiers: dict[str, str] = {c: i.identifier for c, i in self.instances.items()}
