@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 # jsii prints an end-of-life banner on Node 20; the cdktf CLI draws spinners without CI.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test bench clean review
+.PHONY: synth test bench clean review validate e2e check
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -34,8 +34,34 @@ review: $(STAMP)
 	@test -n "$(BASE)" || { echo "usage: make review BASE=<git-ref> [FORMAT=json] [HEAD_OUT=cdktf.out]"; exit 2; }
 	@$(BIN)/python -m sophia_infra.review --base-ref "$(BASE)" --format $(FORMAT) $(if $(HEAD_OUT),--head-out "$(HEAD_OUT)") $(REVIEW_ARGS)
 
+# Terraform checks of the synthesized output (issue 6); each needs `terraform` on PATH and a
+# provider mirror (found on the machine, or SOPHIA_TF_MIRROR). See docs/troubleshooting.md.
+# validate: terraform init -backend=false + validate -json on every stack whose providers are here.
+validate: synth
+	$(BIN)/python -m sophia_infra.validate
+
+# e2e: deploy state-bootstrap and function stacks to moto's server (a local AWS emulator).
+E2E_STAMP := .venv-e2e/.installed
+$(E2E_STAMP): tools/e2e-requirements.lock
+	test -x .venv-e2e/bin/python || $(PYTHON) -m venv .venv-e2e
+	.venv-e2e/bin/python -m pip install --quiet --disable-pip-version-check -r tools/e2e-requirements.lock
+	touch $@
+
+e2e: synth $(E2E_STAMP)
+	SOPHIA_E2E=1 $(BIN)/python -m pytest tests/e2e -m e2e -p no:cacheprovider
+
+# check: checkov over a null-stripped copy of every stack; skips justified in .checkov.yaml.
+CHECKOV_STAMP := .venv-checkov/.installed
+$(CHECKOV_STAMP): tools/checkov-requirements.lock
+	test -x .venv-checkov/bin/python || $(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check -r tools/checkov-requirements.lock
+	touch $@
+
+check: synth $(CHECKOV_STAMP)
+	$(BIN)/python -m sophia_infra.security_check
+
 bench: $(STAMP)
 	$(BIN)/python bench/bench_synth.py
 
 clean:
-	rm -rf cdktf.out .pytest_cache
+	rm -rf cdktf.out .pytest_cache build
