@@ -67,6 +67,7 @@ class Terraform:
 
     def start_interactive_apply(self, work: Path) -> InteractiveApply:
         """``terraform apply`` that plans, takes the lock and waits at the approval prompt."""
+        started = time.monotonic()
         env = {**self.env, "TF_INPUT": "1"}
         env.pop("TF_IN_AUTOMATION", None)
         process = subprocess.Popen(
@@ -77,7 +78,7 @@ class Terraform:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
-        return InteractiveApply(process)
+        return InteractiveApply(process, lambda text: self._record(work, ("apply", "(interactive, approved)"), text, "", started))
 
     def _record(self, work: Path, args, stdout: str, stderr: str, started: float) -> None:
         seconds = time.monotonic() - started
@@ -89,8 +90,9 @@ class Terraform:
 class InteractiveApply:
     """An apply held at its prompt; output is read in a thread (the prompt has no newline)."""
 
-    def __init__(self, process: subprocess.Popen):
+    def __init__(self, process: subprocess.Popen, on_exit):
         self.process = process
+        self._on_exit = on_exit
         self.output = bytearray()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -116,6 +118,7 @@ class InteractiveApply:
         self.process.stdin.close()
         code = self.process.wait(timeout=timeout)
         self._reader.join(timeout=10)
+        self._on_exit(self.text)
         return code
 
 
