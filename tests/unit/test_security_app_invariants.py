@@ -43,8 +43,15 @@ def test_every_key_policy_pins_services_to_the_account(stacks):
             assert "*" not in principal_types, (stack_name, key_id, statement.get("sid"))
             if "Service" in principal_types:
                 checked += 1
-                variables = {c["variable"] for c in statement.get("condition", [])}
-                assert "aws:SourceAccount" in variables, (stack_name, key_id, statement.get("sid"))
+                conditions = {c["variable"]: c["values"] for c in statement.get("condition", [])}
+                # Pinned by aws:SourceAccount, or (CloudWatch Logs, which documents no
+                # SourceAccount) by the account inside the encryption-context ARN.
+                context = conditions.get("kms:EncryptionContext:aws:logs:arn", [""])[0]
+                assert "aws:SourceAccount" in conditions or "aws_caller_identity" in context, (
+                    stack_name,
+                    key_id,
+                    statement.get("sid"),
+                )
     assert checked >= 9  # logs + cloudwatch + sns in each environment
 
 
