@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,10 +31,11 @@ from sophia_infra import terraform_cli as tf
 BUILD_DIR = Path("build")
 EXACT_VERSION = re.compile(r"^=?\s*(\d+\.\d+\.\d+)$")
 
-# Terraform's plugin cache is not safe for concurrent writers ("mkdir ...: file
-# exists" even when the provider is already cached), so inits take turns; the
-# expensive part, validate (provider schema load), runs in parallel.
-_INIT_LOCK = threading.Lock()
+# Terraform's plugin cache is not safe for concurrent use: an init rewrites the
+# cached provider ("mkdir ...: file exists"), and a validate running meanwhile
+# finds "no package ... cached in .terraform/providers". So every init runs
+# first, one at a time (about a second each, the provider is linked from the
+# cache), and only then the validates, in parallel (they load the provider schema).
 
 
 @dataclass
@@ -110,7 +110,8 @@ def _stage(stack_dir: Path, work: Path) -> None:
         shutil.copytree(item, target) if item.is_dir() else shutil.copy2(item, target)
 
 
-def validate_stack(stack_dir: Path, work_root: Path, env: dict[str, str], available: set[tf.Provider]) -> StackResult:
+def init_stack(stack_dir: Path, work_root: Path, env: dict[str, str], available: set[tf.Provider]) -> StackResult | None:
+    """Stage and ``terraform init`` a stack; a result if it ends here (skipped or invalid), else None."""
     name = stack_dir.name
     started = time.monotonic()
     needed = required_providers(stack_dir / "cdk.tf.json")
@@ -122,15 +123,24 @@ def validate_stack(stack_dir: Path, work_root: Path, env: dict[str, str], availa
         return StackResult(name, "invalid", time.monotonic() - started, mismatches)
     work = work_root / name
     _stage(stack_dir, work)
-    with _INIT_LOCK:
-        init = tf.run(["init", "-backend=false", "-input=false", "-no-color"], work, env)
+    init = tf.run(["init", "-backend=false", "-input=false", "-no-color"], work, env)
     if init.returncode != 0:
         return StackResult(name, "invalid", time.monotonic() - started, [f"terraform init failed: {init.stderr.strip()}"])
-    result = tf.run(["validate", "-json", "-no-color"], work, env)
+    return None
+
+
+def run_validate(name: str, work_root: Path, env: dict[str, str]) -> StackResult:
+    started = time.monotonic()
+    result = tf.run(["validate", "-json", "-no-color"], work_root / name, env)
     messages = _diagnostics(result.stdout)
     if result.returncode != 0 and not messages:
         messages = [result.stderr.strip() or f"terraform validate exited {result.returncode}"]
     return StackResult(name, "invalid" if messages else "valid", time.monotonic() - started, messages)
+
+
+def validate_stack(stack_dir: Path, work_root: Path, env: dict[str, str], available: set[tf.Provider]) -> StackResult:
+    """One stack, init then validate (``main`` runs the two phases over all stacks instead)."""
+    return init_stack(stack_dir, work_root, env, available) or run_validate(stack_dir.name, work_root, env)
 
 
 def stack_dirs(outdir: Path, names: list[str]) -> list[Path]:
@@ -166,8 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     listing = ", ".join(sorted(f"{p.short} {p.version}" for p in available))
     print(f"validate: {len(dirs)} stacks; providers from {mirror} ({listing}); CLI config {cli_config}")
 
+    early = {d.name: init_stack(d, work_root, env, available) for d in dirs}
+    ready = [name for name, result in early.items() if result is None]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(lambda d: validate_stack(d, work_root, env, available), dirs))
+        validated = dict(zip(ready, pool.map(lambda name: run_validate(name, work_root, env), ready)))
+    results = [early[d.name] or validated[d.name] for d in dirs]
 
     for result in results:
         if result.status == "valid":
