@@ -25,6 +25,7 @@ synth: $(STAMP)
 	$(BIN)/python main.py
 
 test: $(STAMP)
+	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest
 
 # make review BASE=origin/main [FORMAT=json] [HEAD_OUT=cdktf.out]: the synthesized diff of

@@ -20,22 +20,25 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from sophia_infra.config_sections.model_registry import ModelRegistryConfig
-from sophia_infra.config_sections.models import Models
-from sophia_infra.config_sections.monitoring import MonitoringConfig
-from sophia_infra.config_sections.deployment_window import BusinessHours, MaintenanceWindow, TimeZone
-from sophia_infra.config_sections.imports import ExistingResource
-from sophia_infra.config_sections.network import NetworkConfig
-from sophia_infra.config_sections.storage import StorageConfig
-from sophia_infra.config_sections.vector_db import VectorDbConfig
 from sophia_infra.config_sections.alerts import AlertsConfig
 from sophia_infra.config_sections.database import DatabaseConfig
+from sophia_infra.config_sections.deployment_window import (
+    BusinessHours,
+    MaintenanceWindow,
+    TimeZone,
+)
 from sophia_infra.config_sections.drift import DriftConfig
 from sophia_infra.config_sections.eks import EksConfig
 from sophia_infra.config_sections.gpu_nodes import GpuNodesConfig
+from sophia_infra.config_sections.imports import ExistingResource
+from sophia_infra.config_sections.model_registry import ModelRegistryConfig
+from sophia_infra.config_sections.models import Models
+from sophia_infra.config_sections.monitoring import MonitoringConfig
+from sophia_infra.config_sections.network import NetworkConfig
+from sophia_infra.config_sections.storage import StorageConfig
+from sophia_infra.config_sections.vector_db import VectorDbConfig
 from sophia_infra.config_types import (
     AccountId,
-    Cidr,
     InstanceType,
     LogRetentionDays,
     Model,

@@ -16,7 +16,7 @@ from constructs import Construct
 from constructs_lib.errors import ValidationError
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
-from constructs_lib.security.iam_role import InlinePolicy, IamRole, IamRoleProps
+from constructs_lib.security.iam_role import IamRole, IamRoleProps, InlinePolicy
 from constructs_lib.security.policy import Condition, Principal, Statement
 
 # CloudWatch Logs accepts only these retention periods (0 would mean "forever").

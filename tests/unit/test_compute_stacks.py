@@ -18,7 +18,7 @@ def only(resources: dict) -> dict:
 def test_cluster_uses_the_private_subnets_and_the_security_keys(stack_json, env):
     compute = stack_json(f"compute-{env}")
     cluster = only(compute["resource"]["aws_eks_cluster"])
-    remote = f"${{data.terraform_remote_state.cross-stack-reference-input-"
+    remote = "${data.terraform_remote_state.cross-stack-reference-input-"
     assert cluster["vpc_config"]["endpoint_public_access"] is False
     subnets = cluster["vpc_config"]["subnet_ids"]
     assert subnets and all(s.startswith(f"{remote}networking-{env}.") and "private" in s for s in subnets)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cdktf import Testing, TerraformStack
+from cdktf import TerraformStack, Testing
 
 from constructs_lib import guards, tagging
 from constructs_lib.errors import ValidationError
