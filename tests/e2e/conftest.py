@@ -150,10 +150,19 @@ def terraform(moto) -> Terraform:
     shutil.rmtree(log_dir, ignore_errors=True)
     log_dir.mkdir(parents=True)
     runner = Terraform(env, log_dir)
-    yield runner
-    print("\nterraform calls (stack, command, seconds):")
-    for stack, command, seconds in runner.calls:
-        print(f"  {stack:24} {command[:60]:60} {seconds:6.1f}")
+    _calls.append(runner.calls)
+    return runner
+
+
+_calls: list[list[tuple[str, str, float]]] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Time of each Terraform call, so a slow step shows in CI's log (full output: build/e2e/logs/)."""
+    for calls in _calls:
+        terminalreporter.write_line("terraform calls (stack, command, seconds); logs in build/e2e/logs/:")
+        for stack, command, seconds in calls:
+            terminalreporter.write_line(f"  {stack:24} {command[:60]:60} {seconds:6.1f}")
 
 
 @pytest.fixture(scope="session")
