@@ -117,11 +117,6 @@ def _true(value) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
-def _false(value) -> bool:
-    """Explicitly false or absent (the provider default for every flag checked here is off)."""
-    return value is None or value is False or (isinstance(value, str) and value.lower() == "false")
-
-
 def _unresolved(value) -> bool:
     return isinstance(value, str) and ("${" in value or "TOKEN" in value)
 
@@ -304,7 +299,9 @@ class Guards:
         )
 
     def _ingress(self, path, rtype, ipv4, ipv6, rule) -> None:
-        cidrs = {c for c in [*(ipv4 or []), *(ipv6 or [])] if isinstance(c, str)}
+        # A list given as one token (e.g. from another stack) is a string: it cannot be judged.
+        listed = [*(ipv4 if isinstance(ipv4, list) else []), *(ipv6 if isinstance(ipv6, list) else [])]
+        cidrs = {c for c in listed if isinstance(c, str)}
         open_to = sorted(cidrs & OPEN_CIDRS)
         if not open_to:
             return
