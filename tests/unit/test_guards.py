@@ -228,3 +228,26 @@ def test_exemption_is_per_rule_and_needs_a_known_rule():
     assert rules(synth_violations(stack)) == {("guarded/other-topic", "unencrypted")}
     with pytest.raises(ValidationError, match="rule must be one of"):
         guards.exempt(topic, "encryption", "typo")
+
+
+def test_a_violation_fails_synthesize_and_leaves_the_output_untouched(tmp_path, monkeypatch):
+    import stacks
+    from sophia_infra import synth
+
+    def bad_app(app, _config):
+        stack = TerraformStack(app, "data-dev")
+        aws.provider.AwsProvider(stack, "aws", region="us-west-2", default_tags=[aws.provider.AwsProviderDefaultTags(tags=DEFAULT_TAGS)])
+        tagging.apply(stack, "data")
+        guards.install(stack)
+        aws.cloudwatch_log_group.CloudwatchLogGroup(stack, "app-logs", name="x")
+
+    monkeypatch.setattr(stacks, "build_app", bad_app)
+    outdir = tmp_path / "cdktf.out"
+    outdir.mkdir()
+    (outdir / "previous").write_text("kept")
+    with pytest.raises(ValidationError) as error:
+        synth.synthesize(outdir)
+    assert "data-dev/app-logs: [unencrypted]" in str(error.value)
+    assert synth._user_error(error.value) == str(error.value)
+    assert [p.name for p in tmp_path.iterdir()] == ["cdktf.out"]  # the staging copy is gone
+    assert (outdir / "previous").read_text() == "kept"
