@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@command -v node >/dev/null || { echo "Node.js 20+ is required (jsii runs the cdktf libraries on it)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	$(BIN)/python -m constructs_lib._lazy_assembly
 	touch $(STAMP)
 
 synth: $(STAMP)
