@@ -38,6 +38,13 @@ def start_synth(outdir: Path, extra_env: dict[str, str] | None = None, config_di
     return subprocess.Popen([sys.executable, str(ROOT / "main.py")], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Tests that wait for the slow background synths (eager import: ~40 s) run last,
+    # so that the rest of the suite runs meanwhile on the other core.
+    slow = {"second_synth_outdir", "eager_synth_outdir"}
+    items.sort(key=lambda item: bool(slow & set(getattr(item, "fixturenames", ()))))
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     wanted = {name for item in session.items for name in getattr(item, "fixturenames", ()) if name in _RUN_ENV}
     base = Path(session.config._tmp_path_factory.mktemp("synth"))  # type: ignore[attr-defined]

@@ -90,8 +90,11 @@ def test_imports_entry_is_validated_by_the_config_model():
 
 @pytest.fixture
 def config_dir(tmp_path) -> Path:
+    # One environment is enough to adopt a resource, and a third of the build time.
     target = tmp_path / "config"
-    shutil.copytree(ROOT / "config", target)
+    target.mkdir()
+    for name in ("project.yaml", "dev.yaml"):
+        shutil.copy(ROOT / "config" / name, target / name)
     return target
 
 
