@@ -53,6 +53,7 @@ class ComputeStack(EnvironmentStack):
                     Addon("vpc-cni", eks.addons.vpc_cni, before_compute=True),
                     Addon("kube-proxy", eks.addons.kube_proxy, before_compute=True),
                     Addon("coredns", eks.addons.coredns),
+                    Addon("metrics-server", eks.addons.metrics_server),
                     Addon(
                         "aws-ebs-csi-driver",
                         eks.addons.aws_ebs_csi_driver,

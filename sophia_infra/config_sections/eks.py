@@ -50,6 +50,10 @@ class EksAddonVersions(Model):
     """``coredns``: cluster DNS; installed once nodes exist to run it."""
     aws_ebs_csi_driver: AddonVersion
     """``aws-ebs-csi-driver``: EBS volumes for PersistentVolumeClaims (IRSA role)."""
+    metrics_server: AddonVersion
+    """``metrics-server`` (EKS community add-on): the resource metrics API that the model
+    servers' HorizontalPodAutoscalers scale on; without it every HPA reports
+    ``<unknown>`` and never scales."""
     amazon_cloudwatch_observability: AddonVersion
     """``amazon-cloudwatch-observability``: Container Insights metrics (node memory, GPU)
     and container logs (IRSA role). Keep it below v6: v6 publishes OpenTelemetry

@@ -62,3 +62,15 @@ def test_production_and_dev_differ_only_through_configuration(stack_json):
     assert production["scaling_config"]["max_size"] > dev["scaling_config"]["max_size"]
     assert production["taint"] == dev["taint"]
     assert production["labels"] == dev["labels"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_metrics_server_feeds_the_model_servers_hpas(stack_json, env):
+    # Every HPA of ai-workloads scales on CPU and memory from the resource metrics API,
+    # which only metrics-server serves; it runs as a Deployment, so after the nodes.
+    compute = stack_json(f"compute-{env}")
+    addons = {a["addon_name"]: a for a in compute["resource"]["aws_eks_addon"].values()}
+    assert "metrics-server" in addons
+    assert any(dep.startswith("aws_eks_node_group.") for dep in addons["metrics-server"].get("depends_on", []))
+    hpas = stack_json(f"ai-workloads-{env}")["resource"]["kubernetes_horizontal_pod_autoscaler_v2"]
+    assert hpas
