@@ -172,6 +172,18 @@ class EnvironmentConfig(Model):
     monitoring: MonitoringConfig
     imports: list[ExistingResource] = []
 
+    @model_validator(mode="after")
+    def _one_gpu_size(self) -> EnvironmentConfig:
+        # compute.instance_sizes.ml names the ML size for people and cost reports;
+        # the GPU node group launches gpu_nodes.instance_types. Keep them one fact.
+        primary = self.gpu_nodes.instance_types[0]
+        if self.compute.instance_sizes.ml != primary:
+            raise ValueError(
+                f"compute.instance_sizes.ml {self.compute.instance_sizes.ml!r} must be the GPU node group's "
+                f"primary type, gpu_nodes.instance_types[0] {primary!r}"
+            )
+        return self
+
 
 @dataclass(frozen=True)
 class Environment:

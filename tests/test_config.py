@@ -131,3 +131,11 @@ def test_a_new_file_adds_an_environment(config_dir):
     add_environment(config_dir, "qa")
     names = [env.name for env in config.load(config_dir).environments]
     assert names == ["dev", "production", "qa", "staging"]
+
+
+def test_ml_size_is_the_gpu_node_groups_primary_type(config_dir):
+    path = edit(config_dir, "staging.yaml", lambda d: d["compute"]["instance_sizes"].__setitem__("ml", "p3.2xlarge"))
+    message = rejected(config_dir)
+    assert f"{path}:" in message
+    assert "compute.instance_sizes.ml 'p3.2xlarge' must be the GPU node group's primary type" in message
+    assert "'g4dn.2xlarge'" in message
