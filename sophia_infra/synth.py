@@ -23,10 +23,6 @@ DEFAULT_OUTDIR = "cdktf.out"
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 
 
-class SynthError(Exception):
-    """Synthesis failed for a reason the user can fix; ``str()`` is the message."""
-
-
 def synthesize(outdir: Path | str = DEFAULT_OUTDIR, config_dir: Path | str = DEFAULT_CONFIG_DIR) -> Path:
     """Synthesize into ``outdir``, replacing it only if synthesis succeeds."""
     outdir = Path(outdir).resolve()
@@ -61,19 +57,16 @@ def _swap(new: Path, target: Path) -> None:
 
 
 def _user_error(exc: BaseException) -> str | None:
-    """The message of an error the user can fix, or None for a bug (shown with its traceback)."""
-    if isinstance(exc, (config_mod.ConfigError, ValidationError, SynthError)):
+    """The message of an error the user can fix, or None for a bug (shown with its traceback).
+
+    Guards collect their violations during synthesis and raise after it, in Python,
+    so no user error reaches us wrapped by the jsii kernel."""
+    if isinstance(exc, (config_mod.ConfigError, ValidationError)):
         return str(exc)
-    # An error raised inside an Aspect or a callback comes back through the jsii
-    # kernel as a RuntimeError whose message carries the original one.
-    text = str(exc)
-    marker = f"{ValidationError.__module__}."
-    if isinstance(exc, RuntimeError) and ("ValidationError" in text or "NamingError" in text):
-        return text.split("\n")[0].replace(marker, "")
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
+def main() -> int:
     # cdktf synth passes its output directory in CDKTF_OUTDIR.
     outdir = os.environ.get("CDKTF_OUTDIR", DEFAULT_OUTDIR)
     config_dir = os.environ.get("SOPHIA_CONFIG_DIR", DEFAULT_CONFIG_DIR)
