@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -55,9 +54,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def _finish(name: str) -> Path:
-    if name not in _runs:  # requested dynamically (getfixturevalue): start it now
-        outdir = Path(tempfile.mkdtemp(prefix=f"sophia-{name}-")) / "cdktf.out"
-        _runs[name] = (start_synth(outdir, _RUN_ENV[name]), outdir)
     process, outdir = _runs[name]
     stdout, stderr = process.communicate()
     if process.returncode != 0:
@@ -81,6 +77,11 @@ def second_synth_outdir() -> Path:
 def eager_synth_outdir() -> Path:
     """The same app synthesized with the ordinary (eager) provider imports."""
     return _finish("eager_synth_outdir")
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (relative path -> content), to compare outputs byte for byte."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def strip_metadata(value):

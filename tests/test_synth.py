@@ -11,12 +11,8 @@ from cdktf import App
 
 from constructs_lib.errors import ValidationError
 from sophia_infra import synth
-from tests.conftest import ROOT, start_synth
+from tests.conftest import ROOT, start_synth, tree_bytes
 from tests.test_config import add_environment, edit
-
-
-def _snapshot_tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -37,13 +33,13 @@ def config_dir(tmp_path: Path) -> Path:
 
 def test_bad_configuration_fails_cleanly_and_keeps_the_last_output(config_dir, previous_output):
     path = edit(config_dir, "dev.yaml", lambda d: d["network"].__setitem__("vpc_cidr", "10.10.0.0/33"))
-    before = _snapshot_tree(previous_output)
+    before = tree_bytes(previous_output)
     process = start_synth(previous_output, config_dir=config_dir)
     stdout, stderr = process.communicate(timeout=300)
     assert process.returncode == 1
     assert f"synth failed: {path}: network.vpc_cidr: invalid CIDR" in stderr
     assert "Traceback" not in stderr
-    assert _snapshot_tree(previous_output) == before
+    assert tree_bytes(previous_output) == before
     assert sorted(p.name for p in previous_output.parent.iterdir()) == ["cdktf.out", "config"]
 
 
@@ -55,10 +51,10 @@ def test_construct_error_during_build_keeps_the_last_output(previous_output, mon
         raise ValidationError("SecureBucket bucket: kms_key_arn is required")
 
     monkeypatch.setattr(stacks, "build_app", build_then_fail)
-    before = _snapshot_tree(previous_output)
+    before = tree_bytes(previous_output)
     with pytest.raises(ValidationError):
         synth.synthesize(previous_output)
-    assert _snapshot_tree(previous_output) == before
+    assert tree_bytes(previous_output) == before
     assert sorted(p.name for p in previous_output.parent.iterdir()) == ["cdktf.out"]
 
 
