@@ -94,14 +94,19 @@ def _lazy_tarball(original: Path) -> Path | None:
     return target
 
 
+def _original_tarball(package_dir: Path) -> Path | None:
+    """The assembly tarball shipped in the bindings' ``_jsii`` directory."""
+    tarballs = list((package_dir / "_jsii").glob("*.jsii.tgz"))
+    return tarballs[0] if len(tarballs) == 1 else None
+
+
 def preload(package_dir: Path, assembly: str) -> bool:
     """Load ``assembly`` (whose tarball is in ``package_dir/_jsii``) with a lazy index.
 
     Returns False, changing nothing, when the tarball cannot be rewritten."""
-    tarballs = list((package_dir / "_jsii").glob("*.jsii.tgz"))
-    if len(tarballs) != 1:
+    original = _original_tarball(package_dir)
+    if original is None:
         return False
-    original = tarballs[0]
     version = original.name.removesuffix(".jsii.tgz").rpartition("@")[2]
     lazy = _lazy_tarball(original)
     if lazy is None:
@@ -119,8 +124,8 @@ def prepare() -> None:
     for package in _ASSEMBLIES:
         spec = importlib.util.find_spec(package)
         assert spec is not None and spec.origin is not None, package
-        tarballs = list((Path(spec.origin).parent / "_jsii").glob("*.jsii.tgz"))
-        built = _lazy_tarball(tarballs[0]) if len(tarballs) == 1 else None
+        original = _original_tarball(Path(spec.origin).parent)
+        built = _lazy_tarball(original) if original is not None else None
         print(f"{package}: {built or 'index.js not rewritable, the original tarball will be used'}")
 
 
