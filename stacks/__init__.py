@@ -56,8 +56,8 @@ def build_environment(scope: Construct, ctx: StackContext) -> EnvironmentStacks:
     security = SecurityStack(scope, ctx)
     networking = NetworkingStack(scope, ctx, security=security)
     shared = SharedStack(scope, ctx, security=security)
-    compute = ComputeStack(scope, ctx, security=security, networking=networking, shared=shared)
-    data = DataStack(scope, ctx, security=security, networking=networking, shared=shared, compute=compute)
+    compute = ComputeStack(scope, ctx, security=security, networking=networking)
+    data = DataStack(scope, ctx, security=security, networking=networking, compute=compute)
     ai_ml = AiMlStack(scope, ctx, security=security, networking=networking, shared=shared, compute=compute)
     ai_workloads = AiWorkloadsStack(scope, ctx, compute=compute, ai_ml=ai_ml)
     monitoring = MonitoringStack(

@@ -10,7 +10,6 @@ from constructs_lib.naming import ResourceKind
 from stacks.base import EnvironmentStack, StackContext
 from stacks.networking import NetworkingStack
 from stacks.security import SecurityStack
-from stacks.shared import SharedStack
 
 
 class ComputeStack(EnvironmentStack):
@@ -23,7 +22,6 @@ class ComputeStack(EnvironmentStack):
         *,
         security: SecurityStack,
         networking: NetworkingStack,
-        shared: SharedStack,
     ):
         super().__init__(scope, ctx)
         cfg = ctx.config

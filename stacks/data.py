@@ -18,7 +18,6 @@ from stacks.base import EnvironmentStack, StackContext
 from stacks.compute import ComputeStack
 from stacks.networking import NetworkingStack
 from stacks.security import SecurityStack
-from stacks.shared import SharedStack
 
 POSTGRES_PORT = 5432
 
@@ -33,7 +32,6 @@ class DataStack(EnvironmentStack):
         *,
         security: SecurityStack,
         networking: NetworkingStack,
-        shared: SharedStack,
         compute: ComputeStack,
     ):
         super().__init__(scope, ctx)
