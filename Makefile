@@ -1,8 +1,9 @@
 # Two commands for a fresh machine (Python 3.11+, Node.js 20+):
 #   make synth   synthesize every stack of every environment to cdktf.out/
 #   make test    run the whole test suite
-# Both install what they need into .venv first, and only when pyproject.toml or
-# requirements.lock changed since the last install.
+# Both install what they need first, and only when pyproject.toml, requirements.lock,
+# package.json or package-lock.json changed since the last install: the Python packages
+# into .venv, the pinned cdktf CLI (package-lock.json) into node_modules/ for `npx cdktf`.
 
 PYTHON ?= python3
 VENV := .venv
@@ -14,12 +15,13 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: synth test bench clean review validate e2e check
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock package.json package-lock.json
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@command -v node >/dev/null || { echo "Node.js 20+ is required (jsii runs the cdktf libraries on it)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
 	$(BIN)/python -m constructs_lib._lazy_assembly
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
 synth: $(STAMP)

@@ -25,6 +25,7 @@ _RUN_ENV = {
     "synth_outdir": {},
     "second_synth_outdir": {},
     "eager_synth_outdir": {"SOPHIA_EAGER_PROVIDERS": "1"},
+    "cli_synth_outdir": {},
 }
 _runs: dict[str, tuple[subprocess.Popen, Path]] = {}
 
@@ -37,10 +38,17 @@ def start_synth(outdir: Path, extra_env: dict[str, str] | None = None, config_di
     return subprocess.Popen([sys.executable, str(ROOT / "main.py")], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def start_cli_synth(outdir: Path) -> subprocess.Popen:
+    """``npx cdktf synth --output outdir`` with the CLI pinned in package-lock.json, as a user runs it."""
+    env = {**os.environ, "CI": "true", "CHECKPOINT_DISABLE": "1"}
+    command = ["npx", "--no", "cdktf", "synth", "--output", str(outdir)]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     # Tests that wait for the slow background synths (eager import: ~40 s) run last,
     # so that the rest of the suite runs meanwhile on the other core.
-    slow = {"second_synth_outdir", "eager_synth_outdir"}
+    slow = {"second_synth_outdir", "eager_synth_outdir", "cli_synth_outdir"}
     items.sort(key=lambda item: bool(slow & set(getattr(item, "fixturenames", ()))))
 
 
@@ -50,7 +58,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     for name in sorted(wanted):
         outdir = base / name / "cdktf.out"
         outdir.parent.mkdir(parents=True)
-        _runs[name] = (start_synth(outdir, _RUN_ENV[name]), outdir)
+        process = start_cli_synth(outdir) if name == "cli_synth_outdir" else start_synth(outdir, _RUN_ENV[name])
+        _runs[name] = (process, outdir)
 
 
 def _finish(name: str) -> Path:
@@ -77,6 +86,12 @@ def second_synth_outdir() -> Path:
 def eager_synth_outdir() -> Path:
     """The same app synthesized with the ordinary (eager) provider imports."""
     return _finish("eager_synth_outdir")
+
+
+@pytest.fixture(scope="session")
+def cli_synth_outdir() -> Path:
+    """The app synthesized by the pinned cdktf CLI (``npx cdktf synth``) instead of ``python main.py``."""
+    return _finish("cli_synth_outdir")
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
