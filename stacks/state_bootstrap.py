@@ -13,6 +13,7 @@ from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.state.state_store import StateStore, StateStoreProps
 from sophia_infra.config import ProjectConfig
+from stacks.base import require_terraform
 
 STACK_NAME = "state-bootstrap"
 
@@ -20,6 +21,7 @@ STACK_NAME = "state-bootstrap"
 class StateBootstrapStack(TerraformStack):
     def __init__(self, scope: Construct, project: ProjectConfig):
         super().__init__(scope, STACK_NAME)
+        require_terraform(self)
         aws.provider.AwsProvider(
             self,
             "aws",
