@@ -20,24 +20,24 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from sophia_infra.config_sections.alerts import AlertsConfig
-from sophia_infra.config_sections.database import DatabaseConfig
-from sophia_infra.config_sections.deployment_window import (
+from sophia_config.sections.alerts import AlertsConfig
+from sophia_config.sections.database import DatabaseConfig
+from sophia_config.sections.deployment_window import (
     BusinessHours,
     MaintenanceWindow,
     TimeZone,
 )
-from sophia_infra.config_sections.drift import DriftConfig
-from sophia_infra.config_sections.eks import EksConfig
-from sophia_infra.config_sections.gpu_nodes import GpuNodesConfig
-from sophia_infra.config_sections.imports import ExistingResource
-from sophia_infra.config_sections.model_registry import ModelRegistryConfig
-from sophia_infra.config_sections.models import Models
-from sophia_infra.config_sections.monitoring import MonitoringConfig
-from sophia_infra.config_sections.network import NetworkConfig
-from sophia_infra.config_sections.storage import StorageConfig
-from sophia_infra.config_sections.vector_db import VectorDbConfig
-from sophia_infra.config_types import (
+from sophia_config.sections.drift import DriftConfig
+from sophia_config.sections.eks import EksConfig
+from sophia_config.sections.gpu_nodes import GpuNodesConfig
+from sophia_config.sections.imports import ExistingResource
+from sophia_config.sections.model_registry import ModelRegistryConfig
+from sophia_config.sections.models import Models
+from sophia_config.sections.monitoring import MonitoringConfig
+from sophia_config.sections.network import NetworkConfig
+from sophia_config.sections.storage import StorageConfig
+from sophia_config.sections.vector_db import VectorDbConfig
+from sophia_config.types import (
     AccountId,
     InstanceType,
     LogRetentionDays,

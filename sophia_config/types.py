@@ -1,7 +1,7 @@
 """Field types and the base model shared by every configuration section.
 
 Sections of the environment file live in their own modules
-(``sophia_infra/config_sections/<area>.py``) and build on these.
+(``sophia_config/sections/<area>.py``) and build on these.
 """
 
 from __future__ import annotations

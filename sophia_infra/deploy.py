@@ -46,9 +46,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sophia_infra import config as config_mod
+import sophia_config as config_mod
+from sophia_config import DeploymentPolicy
 from sophia_infra import deploy_window, review
-from sophia_infra.config import DeploymentPolicy
 
 DEFAULT_CDKTF = os.environ.get("CDKTF_CLI", "cdktf")
 

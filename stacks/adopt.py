@@ -20,8 +20,8 @@ from pathlib import Path
 from cdktf import TerraformDataSource, TerraformResource, TerraformStack
 from constructs import IConstruct
 
-from sophia_infra.config import AppConfig, ConfigError
-from sophia_infra.config_sections.imports import ExistingResource
+from sophia_config import AppConfig, ConfigError
+from sophia_config.sections.imports import ExistingResource
 
 
 def _children(node: IConstruct) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sophia_infra import config
-from sophia_infra.config import ConfigError
+import sophia_config as config
+from sophia_config import ConfigError
 from tests.conftest import ROOT
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sophia_infra import config
+import sophia_config as config
 from tests.conftest import ROOT
 from tests.test_config import edit, rejected
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from sophia_infra import config as config_mod
+import sophia_config as config_mod
 
 ROOT = Path(__file__).resolve().parents[1]
 # Environment files, read without validation so that collection never depends on the config.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from sophia_infra import config
+import sophia_config as config
 from stacks import FUNCTIONS
 from stacks.state_bootstrap import STACK_NAME as BOOTSTRAP
 from tests.conftest import ROOT

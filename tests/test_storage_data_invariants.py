@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sophia_infra import config
+import sophia_config as config
 from tests.conftest import ROOT, load_stack
 
 DATA_PORTS = {5432, 3306, 6379, 9200, 27017, 443}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sophia_infra import config as config_mod
+import sophia_config as config_mod
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"

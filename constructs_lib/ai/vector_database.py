@@ -23,7 +23,7 @@ from constructs_lib.monitoring.dashboard_widgets import Metric
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.security.policy import Condition, Principal, Statement, policy_document
-from sophia_infra.config_types import LOG_RETENTION_DAYS
+from sophia_config.types import LOG_RETENTION_DAYS
 
 TLS_POLICIES = ("Policy-Min-TLS-1-2-2019-07", "Policy-Min-TLS-1-2-PFS-2023-10")
 _ENGINE = re.compile(r"^OpenSearch_\d+\.\d+$")

@@ -30,7 +30,7 @@ from constructs import Construct
 from constructs_lib.errors import ValidationError
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
-from sophia_infra.config_types import LOG_RETENTION_DAYS
+from sophia_config.types import LOG_RETENTION_DAYS
 
 MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *range(31, 732, 31))

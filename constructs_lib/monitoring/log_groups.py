@@ -11,7 +11,7 @@ from constructs import Construct
 from constructs_lib.errors import ValidationError
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
-from sophia_infra.config_types import LOG_RETENTION_DAYS
+from sophia_config.types import LOG_RETENTION_DAYS
 
 _COMPONENT = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # CloudWatch Logs takes a key ARN only, not an alias or a key id.

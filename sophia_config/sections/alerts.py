@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import model_validator
 
-from sophia_infra.config_types import Model
+from sophia_config.types import Model
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 

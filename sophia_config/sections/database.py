@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sophia_infra.config_types import Model
+from sophia_config.types import Model
 
 # Performance Insights keeps 7 days free, else whole months (31-day multiples) up to 2 years.
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *range(31, 732, 31))

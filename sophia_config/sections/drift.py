@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sophia_infra.config_types import Model
+from sophia_config.types import Model
 
 
 class DriftConfig(Model):

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sophia_infra.config_types import InstanceType, Model
+from sophia_config.types import InstanceType, Model
 
 
 class GpuRootVolume(Model):

@@ -22,7 +22,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from sophia_infra.config_types import Model
+from sophia_config.types import Model
 
 
 class ExistingResource(Model):

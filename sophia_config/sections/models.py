@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
-from sophia_infra.config_types import Model
+from sophia_config.types import Model
 
 # Kubernetes names (RFC 1123 label); "model-" is prepended, so 57 characters remain.
 ModelName = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", max_length=57)]

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from sophia_infra.config_types import Model
+from sophia_config.types import Model
 
 Percent = Annotated[float, Field(gt=0, le=100)]
 ComponentName = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=32)]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from constructs_lib.networking.subnet_plan import SubnetPlanError, plan_subnets
-from sophia_infra.config_types import Cidr, Model
+from sophia_config.types import Cidr, Model
 
 SubnetPrefix = Annotated[int, Field(ge=16, le=28)]
 # Service names as they follow ``com.amazonaws.<region>.`` (ecr.api, sts, logs...).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sophia_infra.config_types import Model
+from sophia_config.types import Model
 
 
 class StorageConfig(Model):

@@ -11,13 +11,13 @@ import yaml
 from cdktf import App, TerraformStack
 from cdktf import Testing as CdktfTesting  # not collected as a test class
 
+import sophia_config as config_mod
 from constructs_lib.providers import aws
 from constructs_lib.storage.secure_bucket import SecureBucket, SecureBucketProps
-from sophia_infra import config as config_mod
+from sophia_config.sections.imports import ExistingResource
 from sophia_infra import review
-from sophia_infra.adopt import adopt
-from sophia_infra.config_sections.imports import ExistingResource
 from stacks import build_app
+from stacks.adopt import adopt
 
 KEY = "arn:aws:kms:us-west-2:111111111111:key/11111111-2222-3333-4444-555555555555"
 ROOT = Path(__file__).resolve().parents[2]

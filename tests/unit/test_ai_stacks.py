@@ -11,9 +11,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from sophia_infra.config import ConfigError, load
-from sophia_infra.config_sections.models import ModelConfig
-from sophia_infra.config_sections.vector_db import VectorDbConfig
+from sophia_config import ConfigError, load
+from sophia_config.sections.models import ModelConfig
+from sophia_config.sections.vector_db import VectorDbConfig
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 ENVIRONMENTS = ("dev", "staging", "production")

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from sophia_infra import config
-from sophia_infra.config_sections.eks import EksConfig
-from sophia_infra.config_sections.gpu_nodes import GpuNodesConfig
+import sophia_config as config
+from sophia_config.sections.eks import EksConfig
+from sophia_config.sections.gpu_nodes import GpuNodesConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 

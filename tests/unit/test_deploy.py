@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sophia_infra import config as config_mod
+import sophia_config as config_mod
+from sophia_config import DeploymentPolicy
 from sophia_infra import deploy, deploy_window
-from sophia_infra.config import DeploymentPolicy
 
 LA = ZoneInfo("America/Los_Angeles")
 

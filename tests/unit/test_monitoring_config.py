@@ -9,8 +9,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from sophia_infra import config as config_mod
-from sophia_infra.config_sections.monitoring import MonitoringConfig
+import sophia_config as config_mod
+from sophia_config.sections.monitoring import MonitoringConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 

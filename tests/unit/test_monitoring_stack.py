@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from cdktf import Testing as CdktfTesting
 
-from sophia_infra import config as config_mod
+import sophia_config as config_mod
 from stacks.base import StackContext
 from stacks.monitoring import GIB, MonitoringStack
 

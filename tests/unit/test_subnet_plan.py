@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+import sophia_config as config
 from constructs_lib.networking.subnet_plan import SubnetPlanError, plan_subnets
-from sophia_infra import config
-from sophia_infra.config import ConfigError
+from sophia_config import ConfigError
 from tests.conftest import ROOT
 
 PREFIXES = {"public": 24, "private": 20, "database": 24}
