@@ -11,6 +11,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from constructs_lib.monitoring.encrypted_log_group import LOG_RETENTION_DAYS
+
 
 def _cidr(value: str) -> str:
     try:
@@ -29,10 +31,6 @@ AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
 Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
 InstanceType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+(\.search)?$")]
 PositiveInt = Annotated[int, Field(ge=1)]
-
-# CloudWatch Logs accepts only these retention periods.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
-
 
 def _retention(value: int) -> int:
     if value not in LOG_RETENTION_DAYS:

@@ -200,7 +200,7 @@ def test_given_master_role_is_used_and_none_created():
         ({"allowed_security_group_ids": ()}, "allowed_security_group_ids must name the application tier"),
         ({"tls_security_policy": "Policy-Min-TLS-1-0-2019-07"}, "tls_security_policy must be one of"),
         ({"engine_version": "Elasticsearch_7.10"}, "engine_version must look like 'OpenSearch_2.19', got 'Elasticsearch_7.10'"),
-        ({"log_retention_days": 10}, "log_retention_days must be a CloudWatch Logs retention, got 10"),
+        ({"log_retention_days": 10}, "log_retention_days must be one of the CloudWatch Logs retentions"),
         ({"alarm_topic_arn": ""}, "alarm_topic_arn is required"),
     ],
 )
