@@ -33,6 +33,8 @@ from pathlib import Path
 
 from jsii._runtime import kernel
 
+from constructs_lib.provider_packages import ASSEMBLIES
+
 # Bump when the rewrite changes, so stale copies are not reused.
 _FORMAT = "1"
 _INDEX = "package/lib/index.js"
@@ -119,9 +121,7 @@ def prepare() -> None:
     """Build the lazy copies of both provider tarballs (``make`` runs this after installing)."""
     import importlib.util
 
-    from constructs_lib.providers import _ASSEMBLIES
-
-    for package in _ASSEMBLIES:
+    for package in ASSEMBLIES:
         spec = importlib.util.find_spec(package)
         assert spec is not None and spec.origin is not None, package
         original = _original_tarball(Path(spec.origin).parent)
