@@ -15,7 +15,7 @@ import sophia_config as config_mod
 from constructs_lib.providers import aws
 from constructs_lib.storage.secure_bucket import SecureBucket, SecureBucketProps
 from sophia_config.sections.imports import ExistingResource
-from sophia_infra import review
+from sophia_infra.review import comparison, loader
 from stacks import build_app
 from stacks.adopt import adopt
 
@@ -122,7 +122,7 @@ def test_the_app_adopts_config_imports_and_review_reports_them(config_dir, tmp_p
     app = App(outdir=str(after / "cdktf.out"))
     build_app(app, config_mod.load(config_dir))
     app.synth()
-    result = review.compare(review.load(before / "cdktf.out"), review.load(after / "cdktf.out"))
+    result = comparison.compare(loader.load(before / "cdktf.out"), loader.load(after / "cdktf.out"))
     assert result.changed_stacks == ["security-dev"]
     # The key existed in both outputs: adopting it changes no attribute, it only adds the import block.
     doc = json.loads((after / "cdktf.out/stacks/security-dev/cdk.tf.json").read_text())

@@ -17,7 +17,7 @@ from cdktf import App, S3Backend, TerraformOutput, TerraformStack
 from constructs_lib.providers import aws
 from constructs_lib.security.policy import Principal, Statement, policy_document
 from constructs_lib.storage.secure_bucket import SecureBucket, SecureBucketProps
-from sophia_infra import review
+from sophia_infra.review import cli, comparison, diff, iam, loader, model, render, waves
 
 KEY = "arn:aws:kms:us-west-2:111111111111:key/11111111-2222-3333-4444-555555555555"
 
@@ -140,21 +140,21 @@ def synth(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def compare(synth):
-    def run(**changes) -> review.Review:
-        return review.compare(review.load(synth(Knobs())), review.load(synth(replace(Knobs(), **changes))))
+    def run(**changes) -> model.Review:
+        return comparison.compare(loader.load(synth(Knobs())), loader.load(synth(replace(Knobs(), **changes))))
 
     return run
 
 
-def categories(result: review.Review) -> set[str]:
+def categories(result: model.Review) -> set[str]:
     return {r.category for r in result.risks}
 
 
 def test_identical_outputs_give_one_line(synth):
-    result = review.compare(review.load(synth(Knobs())), review.load(synth(Knobs())))
+    result = comparison.compare(loader.load(synth(Knobs())), loader.load(synth(Knobs())))
     assert not result.changed
-    assert review.render_markdown(result) == "No infrastructure changes (3 stacks compared).\n"
-    assert json.loads(review.render_json(result))["changed"] is False
+    assert render.render_markdown(result) == "No infrastructure changes (3 stacks compared).\n"
+    assert json.loads(render.render_json(result))["changed"] is False
 
 
 def test_database_identifier_change_is_a_stateful_replacement(compare):
@@ -216,7 +216,7 @@ def test_policy_document_widening(compare, changes, needle):
 
 def test_narrowing_a_policy_is_not_flagged(synth):
     wide = replace(Knobs(), policy_actions=("s3:GetObject", "s3:PutObject"))
-    result = review.compare(review.load(synth(wide)), review.load(synth(Knobs())))
+    result = comparison.compare(loader.load(synth(wide)), loader.load(synth(Knobs())))
     assert result.changed and not result.risks
 
 
@@ -263,7 +263,7 @@ def test_imported_bucket_and_role_are_reported_as_imports(compare):
     # The role existed in base too: adopting it adds only the import block, still an import.
     assert imports == {"aws_s3_bucket": "sophia-archive-dev", "aws_iam_role": "sophia-data-reader-dev"}
     assert data.count("add") == 6 and not result.risks
-    text = review.render_markdown(result)
+    text = render.render_markdown(result)
     assert "2 to import" in text and "from id `sophia-archive-dev`" in text
 
 
@@ -271,7 +271,7 @@ def test_waves_follow_the_manifest_dependencies(compare):
     result = compare(db_deletion_protection=False)
     assert result.graph["api-dev"] == ("data-dev",)
     assert result.waves == [["data-dev"], ["api-dev"]]
-    text = review.render_markdown(result)
+    text = render.render_markdown(result)
     assert "1. `data-dev`\n2. `api-dev` (dependent, re-plan)" in text
     assert "data_dev --> api_dev" in text and "class data_dev changed" in text and "class api_dev dependent" in text
     assert "dns_dev" in text and "class dns_dev" not in text
@@ -279,53 +279,53 @@ def test_waves_follow_the_manifest_dependencies(compare):
 
 def test_waves_levels_are_parallel_groups():
     graph = {"a": (), "b": ("a",), "c": ("a",), "d": ("b", "c"), "e": ()}
-    assert review.waves(graph, ["a"]) == [["a"], ["b", "c"], ["d"]]
-    assert review.waves(graph, ["c", "e"]) == [["c", "e"], ["d"]]
+    assert waves.waves(graph, ["a"]) == [["a"], ["b", "c"], ["d"]]
+    assert waves.waves(graph, ["c", "e"]) == [["c", "e"], ["d"]]
 
 
 def test_policy_json_strings_are_diffed_structurally():
     old = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
     new = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}]})
-    (change,) = review.diff_values({"policy": old}, {"policy": new})
+    (change,) = diff.diff_values({"policy": old}, {"policy": new})
     assert change.path == "policy (json).Statement[0].Action"
     assert (change.old, change.new) == ("s3:GetObject", ["s3:GetObject", "s3:PutObject"])
 
 
 def test_token_references_are_kept_verbatim():
-    (change,) = review.diff_values({"vpc_id": "${aws_vpc.a.id}"}, {"vpc_id": "${aws_vpc.b.id}"})
-    assert review._change_line(change) == "  - `vpc_id`: `\"${aws_vpc.a.id}\"` → `\"${aws_vpc.b.id}\"`"
+    (change,) = diff.diff_values({"vpc_id": "${aws_vpc.a.id}"}, {"vpc_id": "${aws_vpc.b.id}"})
+    assert render.change_line(change) == "  - `vpc_id`: `\"${aws_vpc.a.id}\"` → `\"${aws_vpc.b.id}\"`"
 
 
 def test_markdown_and_json_are_deterministic(synth):
     base, head = synth(Knobs()), synth(replace(Knobs(), db_identifier="x-green", ingress_cidr="0.0.0.0/0"))
-    first = review.compare(review.load(base), review.load(head))
-    second = review.compare(review.load(base), review.load(head))
-    assert review.render_markdown(first) == review.render_markdown(second)
-    assert review.render_json(first) == review.render_json(second)
-    payload = json.loads(review.render_json(first))
+    first = comparison.compare(loader.load(base), loader.load(head))
+    second = comparison.compare(loader.load(base), loader.load(head))
+    assert render.render_markdown(first) == render.render_markdown(second)
+    assert render.render_json(first) == render.render_json(second)
+    payload = json.loads(render.render_json(first))
     assert {r["category"] for r in payload["risks"]} == {"stateful-replaced", "open-ingress"}
 
 
 def test_cli_compares_two_directories(synth, capsys):
-    assert review.main([str(synth(Knobs())), str(synth(Knobs())), "--format", "json"]) == 0
+    assert cli.main([str(synth(Knobs())), str(synth(Knobs())), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
 
 
 def test_cli_rejects_a_directory_without_manifest(tmp_path, capsys):
-    assert review.main([str(tmp_path), str(tmp_path)]) == 1
+    assert cli.main([str(tmp_path), str(tmp_path)]) == 1
     assert "no manifest.json" in capsys.readouterr().err
 
 
 def test_truncation_keeps_within_the_limit_and_says_so():
     text = "## Review\n\n```mermaid\n" + "a --> b\n" * 1000 + "```\n"
-    cut = review.truncate(text, 500)
+    cut = render.truncate(text, 500)
     assert len(cut) <= 500 and cut.count("```") % 2 == 0 and "truncated" in cut
-    assert review.truncate("short\n", 500) == "short\n"
+    assert render.truncate("short\n", 500) == "short\n"
 
 
 def test_prevent_destroy_turned_off(synth):
     protected = replace(Knobs(), bucket_prevent_destroy=True)
-    result = review.compare(review.load(synth(protected)), review.load(synth(Knobs())))
+    result = comparison.compare(loader.load(synth(protected)), loader.load(synth(Knobs())))
     assert categories(result) == {"protection-off"}
     assert "`lifecycle.prevent_destroy` turned off" in result.risks[0].reason
 
@@ -346,12 +346,12 @@ def test_removed_stack_is_destroyed_and_its_stateful_resources_flagged(compare):
     assert result.removed_stacks == ["dns-dev"] and result.waves == []
     # A hosted zone holds records but is not in STATEFUL_TYPES: removal shown, not flagged.
     assert not result.risks
-    assert "Stacks removed (destroy dependents first): `dns-dev`" in review.render_markdown(result)
-    assert "class dns_dev removed" in review.render_markdown(result)
+    assert "Stacks removed (destroy dependents first): `dns-dev`" in render.render_markdown(result)
+    assert "class dns_dev removed" in render.render_markdown(result)
 
 
 def test_added_stack_raises_no_backend_or_provider_flags(synth):
-    result = review.compare(review.load(synth(replace(Knobs(), with_dns_stack=False))), review.load(synth(Knobs())))
+    result = comparison.compare(loader.load(synth(replace(Knobs(), with_dns_stack=False))), loader.load(synth(Knobs())))
     (dns,) = [s for s in result.stacks if s.changed]
     assert dns.status == "added" and dns.count("add") == 1 and not result.risks
 
@@ -363,7 +363,7 @@ def test_removed_deny_statement_and_condition_widen_a_policy():
         {"sid": "NoDelete", "effect": "Deny", "actions": ["s3:DeleteObject"], "resources": ["*"]},
     ]}  # fmt: skip
     new = {"statement": [{"sid": "Read", "effect": "Allow", "actions": ["s3:GetObject"], "resources": ["*"]}]}
-    reasons = review._widening(review._statements(old), review._statements(new))
+    reasons = iam.widening(iam.statements(old), iam.statements(new))
     assert reasons == [
         "condition removed from statement Read: Bool:aws:SecureTransport=['true']",
         "Deny statement NoDelete removed or changed (s3:DeleteObject)",
@@ -409,11 +409,11 @@ def test_base_ref_is_synthesized_in_a_temporary_worktree(tmp_path, monkeypatch, 
     git("add", ".")
     git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "base")
     monkeypatch.chdir(repo)
-    assert review.main(["--base-ref", "HEAD"]) == 0
+    assert cli.main(["--base-ref", "HEAD"]) == 0
     assert capsys.readouterr().out == "No infrastructure changes (1 stacks compared).\n"
 
     (repo / "bucket.txt").write_text("sophia-new\n")
-    assert review.main(["--base-ref", "HEAD", "--format", "json", "--save-base", str(tmp_path / "base")]) == 0
+    assert cli.main(["--base-ref", "HEAD", "--format", "json", "--save-base", str(tmp_path / "base")]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert [r["category"] for r in payload["risks"]] == ["stateful-replaced"]
     assert json.loads((tmp_path / "base/stacks/app-dev/cdk.tf.json").read_text())["resource"]["aws_s3_bucket"]["b"]["bucket"] == "sophia-old"
