@@ -10,8 +10,9 @@ import pytest
 from cdktf import Testing as CdktfTesting
 
 import sophia_config as config_mod
+from constructs_lib.monitoring.platform_alarms import GIB
 from stacks.base import StackContext
-from stacks.monitoring import GIB, MonitoringStack
+from stacks.monitoring import MonitoringStack
 
 TOPIC = "arn:aws:sns:us-west-2:111111111111:sophia-shared-alarms-dev"
 LOGS_KEY = "arn:aws:kms:us-west-2:111111111111:key/0b1c2d3e-aaaa-bbbb-cccc-00000000000a"
