@@ -16,7 +16,7 @@ copy is built once per virtual environment, next to ``sys.prefix``.
 
 The rewrite is refused (and the original tarball used) unless every line of
 ``index.js`` is one of the shapes below, so an unexpected future layout degrades
-to the slow path, never to a broken one. tests/test_providers.py checks the
+to the slow path, never to a broken one. tests/app/test_providers.py checks the
 output against the eager import byte for byte.
 """
 

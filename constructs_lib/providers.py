@@ -14,7 +14,7 @@ imports all ~2200 resource modules (~15 s of Python) although an app uses a few
 dozen. We execute the package's own ``__init__`` without its ``from . import X``
 lines and without ``publication.publish()`` (which only hides names), and let
 each submodule be imported on first attribute access (PEP 562). The synthesized
-output is byte-identical (tests/test_providers.py proves it).
+output is byte-identical (tests/app/test_providers.py proves it).
 
 jsii sometimes has to build a Python object for a type whose module Python has
 not imported (an Aspect visiting every construct, ``node.children``,
@@ -97,7 +97,7 @@ def _load_lazily(package: str) -> ModuleType:
 def submodule_fqn(assembly: str, python_name: str) -> str:
     """The jsii FQN of a submodule: jsii-pacmak named the Python module by snake-casing
     the TypeScript namespace (``s3Bucket`` -> ``s3_bucket``); this is the inverse.
-    tests/test_providers.py checks it against every submodule of both assemblies."""
+    tests/app/test_providers.py checks it against every submodule of both assemblies."""
     head, *rest = python_name.split("_")
     return f"{assembly}.{head}" + "".join(part[:1].upper() + part[1:] for part in rest)
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 import sophia_config as config_mod
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 # Environment files, read without validation so that collection never depends on the config.
 ENVIRONMENTS = sorted(p.stem for p in (ROOT / "config").glob("*.yaml") if p.name != config_mod.PROJECT_FILE)
 

@@ -149,7 +149,7 @@ def test_database_passwords_come_from_secrets_manager(stack_json):
 
 def test_no_secret_literal_in_configuration_or_snapshots():
     files = sorted((ROOT / "config").glob("*.yaml"))
-    snapshots = ROOT / "tests" / "__snapshots__"
+    snapshots = ROOT / "tests" / "app" / "__snapshots__"
     if snapshots.is_dir():
         files += sorted(p for p in snapshots.rglob("*") if p.is_file())
     findings = []

@@ -11,8 +11,8 @@ from cdktf import App
 
 from constructs_lib.errors import ValidationError
 from sophia_infra import synth
+from tests.config.test_model import add_environment, edit
 from tests.conftest import ROOT, start_synth, tree_bytes
-from tests.test_config import add_environment, edit
 
 
 @pytest.fixture

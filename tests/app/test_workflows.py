@@ -7,14 +7,13 @@ accepts either spelling.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
 
 import sophia_config as config_mod
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 SETUP_ACTION = ROOT / ".github" / "actions" / "setup" / "action.yml"
 ALL_FILES = sorted(WORKFLOWS.glob("*.yml")) + [SETUP_ACTION]

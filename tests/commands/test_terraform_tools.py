@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sophia_infra import security_check, terraform_cli, validate
+from tests.conftest import ROOT
 
 AWS = terraform_cli.Provider("registry.terraform.io/hashicorp/aws", "5.100.0")
 
@@ -100,7 +101,7 @@ def test_an_invalid_stack_fails_validate_with_its_name_and_terraform_message(tmp
     write_stack(tmp_path / "out", "broken-dev", config)
     monkeypatch.chdir(tmp_path)
     # Share the project's plugin cache so the provider is linked, not copied again.
-    cache = Path(__file__).resolve().parents[1] / "build" / "tf-plugin-cache"
+    cache = ROOT / "build" / "tf-plugin-cache"
     monkeypatch.setattr(validate, "BUILD_DIR", tmp_path / "build")
     monkeypatch.setattr(
         terraform_cli, "write_cli_config", lambda path, mirror, _cache, _w=terraform_cli.write_cli_config: _w(path, mirror, cache)
@@ -179,6 +180,6 @@ def test_stage_refuses_an_empty_output_directory(tmp_path):
 
 
 def test_the_repository_skip_file_parses_and_every_skip_has_a_reason():
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     justifications = security_check.load_justifications(root / ".checkov.yaml")
     assert justifications and all(j.reason for j in justifications)

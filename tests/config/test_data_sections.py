@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import sophia_config as config
+from tests.config.test_model import edit, rejected
 from tests.conftest import ROOT
-from tests.test_config import edit, rejected
 
 
 @pytest.fixture
