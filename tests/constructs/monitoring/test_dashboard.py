@@ -1,4 +1,4 @@
-"""Dashboard widgets, Dashboard, MetricAlarm and LogGroups: their invariants, in isolation."""
+"""Dashboard widgets and Dashboard: their invariants, in isolation."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from cdktf import Testing as CdktfTesting
 
 from constructs_lib.errors import ValidationError
 from constructs_lib.monitoring import metrics
-from constructs_lib.monitoring.alarms import AlarmProps, Comparison, MetricAlarm, TreatMissingData
 from constructs_lib.monitoring.dashboard import Dashboard, DashboardProps
 from constructs_lib.monitoring.dashboard_widgets import (
     AlarmStatusWidget,
@@ -20,28 +19,7 @@ from constructs_lib.monitoring.dashboard_widgets import (
     TextWidget,
     to_json,
 )
-from constructs_lib.monitoring.log_groups import LogGroups, LogGroupsProps
 from constructs_lib.naming import NamingError
-
-TOPIC = "arn:aws:sns:us-west-2:111111111111:sophia-shared-alarms-dev"
-KEY = "arn:aws:kms:us-west-2:111111111111:key/0b1c2d3e-aaaa-bbbb-cccc-000000000001"
-
-
-def alarm_props(**changes) -> AlarmProps:
-    values = dict(
-        alarm_name="sophia-monitoring-cpu-dev",
-        description="CPU of the general node group above 80 %",
-        metric=metrics.node_group_cpu("eks-general-asg"),
-        comparison=Comparison.GREATER_THAN,
-        threshold=80.0,
-        evaluation_periods=3,
-        datapoints_to_alarm=2,
-        treat_missing_data=TreatMissingData.NOT_BREACHING,
-        alarm_actions=(TOPIC,),
-        ok_actions=(TOPIC,),
-    )
-    values.update(changes)
-    return AlarmProps(**values)
 
 
 def layout(models=("bert-base", "gpt-j")) -> DashboardLayout:
@@ -165,113 +143,3 @@ def test_dashboard_rejects_bad_name():
     stack = TerraformStack(app, "test")
     with pytest.raises(NamingError, match="CLOUDWATCH_DASHBOARD"):
         Dashboard(stack, "d", DashboardProps("bad name!", "us-west-2", layout()))
-
-
-# --- alarms ----------------------------------------------------------------------------
-
-
-def synth_alarms(*props: AlarmProps) -> dict:
-    app = CdktfTesting.app()
-    stack = TerraformStack(app, "test")
-    for index, p in enumerate(props):
-        MetricAlarm(stack, f"alarm{index}", p)
-    return json.loads(CdktfTesting.synth(stack))["resource"]["aws_cloudwatch_metric_alarm"]
-
-
-def test_alarm_has_both_actions_and_explicit_evaluation():
-    (alarm,) = synth_alarms(alarm_props()).values()
-    assert alarm["alarm_actions"] == [TOPIC]
-    assert alarm["ok_actions"] == [TOPIC]
-    assert alarm["treat_missing_data"] == "notBreaching"
-    assert alarm["datapoints_to_alarm"] == 2
-    assert alarm["evaluation_periods"] == 3
-    assert alarm["actions_enabled"] is True
-    assert alarm["dimensions"] == {"AutoScalingGroupName": "eks-general-asg"}
-    assert alarm["statistic"] == "Average" and "extended_statistic" not in alarm
-
-
-def test_percentile_alarm_uses_extended_statistic():
-    (alarm,) = synth_alarms(alarm_props(metric=metrics.inference_latency("bert-base"), threshold=250)).values()
-    assert alarm["extended_statistic"] == "p95"
-    assert "statistic" not in alarm
-    assert alarm["namespace"] == "SophiaAI/ML"
-    assert alarm["dimensions"] == {"ModelName": "bert-base"}
-
-
-@pytest.mark.parametrize(
-    "changes, message",
-    [
-        ({"ok_actions": ()}, "ok_actions must be a non-empty tuple"),
-        ({"alarm_actions": ()}, "alarm_actions must be a non-empty tuple"),
-        ({"ok_actions": ("",)}, "ok_actions must be a non-empty tuple"),
-        ({"ok_actions": [TOPIC]}, "ok_actions must be a non-empty tuple"),
-        ({"treat_missing_data": None}, "treat_missing_data must be set explicitly"),
-        ({"treat_missing_data": "notBreaching"}, "treat_missing_data must be set explicitly"),
-        ({"datapoints_to_alarm": None}, "datapoints_to_alarm must be 1..evaluation_periods"),
-        ({"datapoints_to_alarm": 4}, r"datapoints_to_alarm must be 1..evaluation_periods \(3\), got 4"),
-        ({"evaluation_periods": 0}, "evaluation_periods must be a positive integer, got 0"),
-        ({"evaluation_periods": 300, "datapoints_to_alarm": 1}, "must be <= 86400"),
-        ({"description": ""}, "description must say"),
-        ({"alarm_actions": (TOPIC,) * 6}, "at most 5"),
-    ],
-)
-def test_alarm_rejects_incomplete_configuration(changes, message):
-    app = CdktfTesting.app()
-    stack = TerraformStack(app, "test")
-    with pytest.raises(ValidationError, match=message):
-        MetricAlarm(stack, "alarm", alarm_props(**changes))
-
-
-def test_alarm_annotation_is_its_threshold():
-    app = CdktfTesting.app()
-    stack = TerraformStack(app, "test")
-    alarm = MetricAlarm(stack, "alarm", alarm_props(threshold=72.5))
-    assert alarm.annotation.value == 72.5
-
-
-# --- log groups ------------------------------------------------------------------------
-
-
-def log_props(**changes) -> LogGroupsProps:
-    values = dict(
-        application_log_group_name="sophia-app-logs-dev",
-        component_log_group_names=(("api", "sophia-api-logs-dev"), ("worker", "sophia-worker-logs-dev")),
-        retention_days=30,
-        kms_key_arn=KEY,
-    )
-    values.update(changes)
-    return LogGroupsProps(**values)
-
-
-def test_log_groups_are_encrypted_with_bounded_retention():
-    app = CdktfTesting.app()
-    stack = TerraformStack(app, "test")
-    groups = LogGroups(stack, "logs", log_props(retention_days=90))
-    synthesized = json.loads(CdktfTesting.synth(stack))["resource"]["aws_cloudwatch_log_group"]
-    assert sorted(g["name"] for g in synthesized.values()) == [
-        "sophia-api-logs-dev",
-        "sophia-app-logs-dev",
-        "sophia-worker-logs-dev",
-    ]
-    for group in synthesized.values():
-        assert group["kms_key_id"] == KEY
-        assert group["retention_in_days"] == 90
-    assert groups.log_group_names == ("sophia-app-logs-dev", "sophia-api-logs-dev", "sophia-worker-logs-dev")
-    assert groups.component_log_group_names == {"api": "sophia-api-logs-dev", "worker": "sophia-worker-logs-dev"}
-
-
-@pytest.mark.parametrize(
-    "changes, message",
-    [
-        ({"retention_days": 45}, "retention_days must be one of .*got 45"),
-        ({"kms_key_arn": "alias/sophia/dev/logs"}, "kms_key_arn must be a KMS key ARN"),
-        ({"component_log_group_names": (("api", "sophia-app-logs-dev"),)}, "log group names must be unique"),
-        ({"component_log_group_names": (("API", "x"),)}, "component 'API'"),
-        ({"log_group_class": "COLD"}, "log_group_class must be"),
-    ],
-)
-def test_log_groups_validation(changes, message):
-    app = CdktfTesting.app()
-    stack = TerraformStack(app, "test")
-    with pytest.raises(ValidationError, match=message):
-        LogGroups(stack, "logs", log_props(**changes))
