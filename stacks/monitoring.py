@@ -72,15 +72,7 @@ class MonitoringStack(EnvironmentStack):
             ),
         )
 
-        # A managed node group is one Auto Scaling group whose name EKS chooses
-        # (eks-<nodegroup>-<uuid>); the node group reports it, so read it from there.
-        self.node_group_asg_names: dict[str, str] = {}
-        for role, node_group_name in (("general", compute.general_node_group_name), ("gpu", ai_ml.gpu_node_group_name)):
-            node_group = aws.data_aws_eks_node_group.DataAwsEksNodeGroup(
-                self, f"{role}-node-group", cluster_name=compute.cluster_name, node_group_name=node_group_name
-            )
-            self.node_group_asg_names[role] = node_group.resources.get(0).autoscaling_groups.get(0).name
-
+        self.node_group_asg_names = self._node_group_asg_names(compute, ai_ml)
         # Plot the models that are really deployed (the ai-workloads stack's model servers),
         # each with the latency threshold its configuration entry sets.
         deployed = ai_workloads.model_service_names
@@ -122,7 +114,22 @@ class MonitoringStack(EnvironmentStack):
                 period_seconds=settings.period_seconds,
             ),
         ).dashboard
+        self._outputs()
 
+    def _node_group_asg_names(self, compute: ComputeStack, ai_ml: AiMlStack) -> dict[str, str]:
+        """Role -> Auto Scaling group name of each node group.
+
+        A managed node group is one Auto Scaling group whose name EKS chooses
+        (eks-<nodegroup>-<uuid>); the node group reports it, so read it from there."""
+        names: dict[str, str] = {}
+        for role, node_group_name in (("general", compute.general_node_group_name), ("gpu", ai_ml.gpu_node_group_name)):
+            node_group = aws.data_aws_eks_node_group.DataAwsEksNodeGroup(
+                self, f"{role}-node-group", cluster_name=compute.cluster_name, node_group_name=node_group_name
+            )
+            names[role] = node_group.resources.get(0).autoscaling_groups.get(0).name
+        return names
+
+    def _outputs(self) -> None:
         self.output("dashboard_url", self.dashboard.url, "Console address of the environment's CloudWatch dashboard")
         self.output("dashboard_name", self.dashboard.dashboard_name, "Name of the CloudWatch dashboard")
         self.output(
