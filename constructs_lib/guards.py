@@ -15,7 +15,8 @@ The rules:
 * ``unencrypted``: S3 without a server-side encryption configuration; EBS, RDS,
   OpenSearch, DynamoDB, SNS, SQS, CloudWatch log groups without a KMS key;
   launch-template EBS volumes not encrypted;
-* ``public-ingress``: ``0.0.0.0/0`` or ``::/0`` ingress, except HTTPS (443 only)
+* ``public-ingress``: an ingress rule whose sources cover more public address space
+  than a /24 (IPv4) or a /48 (IPv6) (:mod:`constructs_lib.security.facts`), except HTTPS (443 only)
   into a security group built under a scope marked :func:`allow_public_https`
   (an internet-facing load balancer);
 * ``imdsv1``: a launch template or instance without ``http_tokens = "required"``;
@@ -54,8 +55,7 @@ from constructs import IConstruct
 
 from constructs_lib import tagging
 from constructs_lib.errors import ValidationError
-
-OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
+from constructs_lib.security import facts
 
 RULES = ("untagged", "unencrypted", "public-ingress", "imdsv1", "public-s3", "deletion-protection")
 
@@ -299,11 +299,12 @@ class Guards:
         )
 
     def _ingress(self, path, rtype, ipv4, ipv6, rule) -> None:
-        # A list given as one token (e.g. from another stack) is a string: it cannot be judged.
+        # Judged on address space (constructs_lib.security.facts): the union of the rule's
+        # sources, however it is spelled (0.0.0.0/1 + 128.0.0.0/1 is the internet). A list
+        # given as one token (e.g. from another stack) is a reference: it cannot be judged.
         listed = [*(ipv4 if isinstance(ipv4, list) else []), *(ipv6 if isinstance(ipv6, list) else [])]
-        cidrs = {c for c in listed if isinstance(c, str)}
-        open_to = sorted(cidrs & OPEN_CIDRS)
-        if not open_to:
+        found = facts.exposure(listed)
+        if not found.too_broad:
             return
         https_only = rule.get("from_port") in (443, "443") and rule.get("to_port") in (443, "443")
         https_only = https_only and str(rule.get("protocol", rule.get("ip_protocol"))).lower() in ("tcp", "6")
@@ -313,8 +314,8 @@ class Guards:
         self._add(
             path,
             "public-ingress",
-            f"{rtype} admits {', '.join(open_to)} on {ports}; only TCP 443 into a load balancer marked "
-            "guards.allow_public_https may be open to the internet",
+            f"{rtype} admits {', '.join(found.sources)} on {ports}: {found.describe()}; only TCP 443 into a "
+            "load balancer marked guards.allow_public_https may be open to the internet",
         )
 
     # --- After the visit --------------------------------------------------------------

@@ -11,6 +11,7 @@ from constructs import Construct
 from constructs_lib.errors import ValidationError
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
+from constructs_lib.security import facts
 from constructs_lib.security.policy import Condition, Principal, Statement, policy_document
 
 _K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")
@@ -46,6 +47,12 @@ class IrsaRole(Construct):
             value = getattr(props, arg)
             if not _K8S_NAME.fullmatch(value):
                 raise ValidationError(f"IrsaRole {id_}: {arg} must be a Kubernetes object name, got {value!r}")
+        for arn in props.managed_policy_arns:
+            if facts.is_broad_managed_policy(arn):
+                raise ValidationError(
+                    f"IrsaRole {id_}: managed_policy_arns must not hold a broad managed policy "
+                    f"(AdministratorAccess, PowerUserAccess, *FullAccess), got {arn!r}"
+                )
 
         issuer = Fn.replace(props.oidc_provider_url, "https://", "")
         trust = policy_document(

@@ -17,6 +17,7 @@ from constructs import Construct
 from constructs_lib.errors import ValidationError
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
+from constructs_lib.security import facts
 from constructs_lib.security.policy import (
     Condition,
     Principal,
@@ -24,8 +25,6 @@ from constructs_lib.security.policy import (
     policy_document,
 )
 
-# Managed policies that grant (nearly) everything: never attached by this project.
-_FORBIDDEN_MANAGED = re.compile(r":iam::aws:policy/(AdministratorAccess|PowerUserAccess|IAMFullAccess)$")
 _POLICY_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,128}$")
 
 
@@ -139,5 +138,8 @@ class IamRole(Construct):
                         "must name its resources"
                     )
         for arn in props.managed_policy_arns:
-            if _FORBIDDEN_MANAGED.search(arn):
-                raise ValidationError(f"IamRole {id_}: managed_policy_arns must not grant administrator access, got {arn!r}")
+            if facts.is_broad_managed_policy(arn):
+                raise ValidationError(
+                    f"IamRole {id_}: managed_policy_arns must not hold a broad managed policy "
+                    f"(AdministratorAccess, PowerUserAccess, *FullAccess), got {arn!r}"
+                )

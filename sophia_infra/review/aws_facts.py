@@ -1,35 +1,16 @@
 """What the review knows about AWS resource types and attributes.
 
 Plain tables, read by the diff (``FORCE_NEW``, through :func:`diff.forces_new` only)
-and by the risk rules (everything else). A fact that the library's guards also need
-(what counts as public address space, what a broad managed policy is) belongs in one
-shared module of the library; until then it is written here once for the review.
+and by the risk rules (everything else). Facts the library's guards and IAM constructs also
+need (what counts as public address space, what a broad managed policy is, which types
+hold data) live in :mod:`constructs_lib.security.facts`; the review reads them there.
 """
 
 from __future__ import annotations
 
-import re
+from constructs_lib.security import facts
 
-STATEFUL_TYPES = frozenset(
-    {
-        "aws_db_instance",
-        "aws_rds_cluster",
-        "aws_rds_global_cluster",
-        "aws_s3_bucket",
-        "aws_dynamodb_table",
-        "aws_opensearch_domain",
-        "aws_elasticsearch_domain",
-        "aws_eks_cluster",
-        "aws_kms_key",
-        "aws_efs_file_system",
-        "aws_elasticache_replication_group",
-        "aws_elasticache_cluster",
-        "aws_ecr_repository",
-        "aws_secretsmanager_secret",
-        "aws_ebs_volume",
-        "aws_backup_vault",
-    }
-)
+STATEFUL_TYPES = facts.DATA_RESOURCE_TYPES
 """Resource types whose destruction loses data (or, for keys, the data they encrypt)."""
 
 FORCE_NEW: dict[str, frozenset[str]] = {
@@ -77,10 +58,6 @@ ENCRYPTION_RESOURCE_TYPES = frozenset(
 )
 ENCRYPTION_WORDS = ("encrypt", "kms", "sse", "tls", "https")
 """Words in an attribute path that make it an encryption setting."""
-OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
-"""Public address space (the guards keep their own copy: to be one library module)."""
-BROAD_MANAGED_POLICY = re.compile(r"(AdministratorAccess|PowerUserAccess|FullAccess)$")
-"""AWS managed policies too broad to attach without a reviewer's attention."""
 POLICY_ATTACHMENT_TYPES = frozenset(
     {"aws_iam_role_policy_attachment", "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment", "aws_iam_policy_attachment"}
 )

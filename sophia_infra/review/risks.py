@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from typing import Any
 
+from constructs_lib.security import facts
 from sophia_infra.review.aws_facts import (
-    BROAD_MANAGED_POLICY,
     DESTRUCTIVE_FLAGS,
     ENCRYPTION_RESOURCE_TYPES,
     ENCRYPTION_WORDS,
-    OPEN_CIDRS,
     POLICY_ATTACHMENT_TYPES,
     PROTECTION_FLAGS,
     STATEFUL_TYPES,
@@ -33,7 +31,7 @@ RISK_CATEGORIES = {
     "protection-off": "deletion protection turned off",
     "encryption-weakened": "encryption removed or weakened",
     "iam-widened": "an IAM policy grants more",
-    "open-ingress": "a security group admits the whole internet",
+    "open-ingress": "a security group admits more public address space than a /24 (IPv4) or /48 (IPv6)",
     "backend-changed": "the state backend or state key changed",
     "provider-version-changed": "a provider version changed",
     "provider-region-changed": "the provider region changed (everything moves)",
@@ -85,26 +83,13 @@ def _protection_reason(change: AttributeChange) -> str | None:
     return None
 
 
-def _ingress_openings(rtype: str, body: dict[str, Any] | None) -> set[str]:
-    """Descriptions of the ingress rules in ``body`` that admit 0.0.0.0/0 or ::/0."""
-    if not body:
-        return set()
-
-    def describe(rule: dict[str, Any], cidrs: Iterable[str]) -> set[str]:
-        proto = rule.get("protocol", rule.get("ip_protocol", "?"))
-        ports = f"{rule.get('from_port', '*')}-{rule.get('to_port', '*')}"
-        return {f"{proto} {ports} from {c}" for c in cidrs if c in OPEN_CIDRS}
-
-    found: set[str] = set()
-    if rtype == "aws_security_group":
-        rules = body.get("ingress") or []
-        for rule in rules if isinstance(rules, list) else [rules]:
-            found |= describe(rule, list(rule.get("cidr_blocks") or []) + list(rule.get("ipv6_cidr_blocks") or []))
-    elif rtype == "aws_vpc_security_group_ingress_rule":
-        found |= describe(body, [body.get("cidr_ipv4"), body.get("cidr_ipv6")])
-    elif rtype == "aws_security_group_rule" and body.get("type") == "ingress":
-        found |= describe(body, list(body.get("cidr_blocks") or []) + list(body.get("ipv6_cidr_blocks") or []))
-    return found
+def _ingress_openings(stack: Stack | None) -> dict[tuple[str, str], str]:
+    """(address, description) -> reason for every rule or group of ``stack`` admitting more
+    public address space than the shared bound (judged on the union of sources)."""
+    if stack is None:
+        return {}
+    found = facts.ingress_findings(stack.doc.get("resource") or {})
+    return {(f.address, f.description): f"ingress {f.description}" for f in found}
 
 
 def stack_risks(stack: StackReview, base: Stack | None, head: Stack | None) -> list[Risk]:
@@ -141,12 +126,15 @@ def stack_risks(stack: StackReview, base: Stack | None, head: Stack | None) -> l
             for where, so, sn in policy_pairs(strip_meta(old), strip_meta(new)):
                 for reason in widening(so, sn):
                     flag("iam-widened", res.address, f"{where}: {reason}")
-        for opening in sorted(_ingress_openings(res.type, new) - _ingress_openings(res.type, old)):
-            flag("open-ingress", res.address, f"ingress {opening}")
         if res.type in POLICY_ATTACHMENT_TYPES:
             arn = (new or {}).get("policy_arn", "")
-            if BROAD_MANAGED_POLICY.search(str(arn)) and arn != (old or {}).get("policy_arn"):
+            if facts.is_broad_managed_policy(arn) and arn != (old or {}).get("policy_arn"):
                 flag("iam-widened", res.address, f"broad managed policy attached: {arn}")
+
+    base_openings, head_openings = _ingress_openings(base), _ingress_openings(head)
+    for (address, _), reason in sorted(head_openings.items()):
+        if (address, _) not in base_openings:
+            flag("open-ingress", address, reason)
 
     for change in stack.settings:
         if change.path.startswith("terraform.backend"):

@@ -32,6 +32,7 @@ class Knobs:
     db_storage_encrypted: bool = True
     bucket_sse: str = "aws:kms"
     ingress_cidr: str = "10.10.0.0/16"
+    second_ingress_cidr: str | None = None
     rule_cidr_ipv6: str | None = None
     policy_actions: tuple[str, ...] = ("s3:GetObject",)
     policy_resources: tuple[str, ...] = ("arn:aws:s3:::sophia-models-dev/*",)
@@ -70,7 +71,9 @@ def build(app: App, k: Knobs) -> None:
         description="database",
         vpc_id="vpc-123",
         ingress=[
-            aws.security_group.SecurityGroupIngress(from_port=5432, to_port=5432, protocol="tcp", cidr_blocks=[k.ingress_cidr])
+            aws.security_group.SecurityGroupIngress(from_port=5432, to_port=5432, protocol="tcp", cidr_blocks=[cidr])
+            for cidr in (k.ingress_cidr, k.second_ingress_cidr)
+            if cidr
         ],
     )
     if k.rule_cidr_ipv6:
@@ -224,6 +227,14 @@ def test_inline_ingress_opened_to_the_internet(compare):
     result = compare(ingress_cidr="0.0.0.0/0")
     assert categories(result) == {"open-ingress"}
     assert result.risks[0].reason == "ingress tcp 5432-5432 from 0.0.0.0/0"
+
+
+def test_ingress_split_in_halves_is_still_the_internet(compare):
+    """0.0.0.0/1 + 128.0.0.0/1 on 5432: judged on address space, not on the string 0.0.0.0/0."""
+    result = compare(ingress_cidr="0.0.0.0/1", second_ingress_cidr="128.0.0.0/1")
+    assert categories(result) == {"open-ingress"}
+    assert sorted(r.reason for r in result.risks) == ["ingress tcp 5432-5432 from 0.0.0.0/1", "ingress tcp 5432-5432 from 128.0.0.0/1"]
+    assert render.render_markdown(result).count("open-ingress") >= 2
 
 
 def test_new_ingress_rule_open_to_ipv6_internet(compare):

@@ -119,6 +119,29 @@ def test_public_ingress_outside_https_load_balancer():
     assert any("0.0.0.0/0 on 22-22/tcp" in v.message for v in found)
 
 
+def test_public_ingress_is_judged_on_address_space_not_strings():
+    """Two rules 0.0.0.0/1 + 128.0.0.0/1 on 5432 open the database to the internet (issue 12)."""
+    stack = make_stack()
+    halves = [
+        aws.security_group.SecurityGroupIngress(from_port=5432, to_port=5432, protocol="tcp", cidr_blocks=[cidr])
+        for cidr in ("0.0.0.0/1", "128.0.0.0/1")
+    ]
+    aws.security_group.SecurityGroup(stack, "db", name="db", ingress=halves)
+    aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+        stack, "wide-v6", security_group_id="sg-1", from_port=5432, to_port=5432, ip_protocol="tcp", cidr_ipv6="2000::/4"
+    )
+    aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+        stack, "office", security_group_id="sg-1", from_port=5432, to_port=5432, ip_protocol="tcp", cidr_ipv4="203.0.114.0/24"
+    )
+    aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+        stack, "vpc", security_group_id="sg-1", from_port=5432, to_port=5432, ip_protocol="tcp", cidr_ipv4="10.0.0.0/8"
+    )
+    found = synth_violations(stack)
+    assert rules(found) == {("guarded/db", "public-ingress"), ("guarded/wide-v6", "public-ingress")}
+    messages = sorted(v.message for v in found if v.path == "guarded/db")
+    assert len(messages) == 2 and "0.0.0.0/1 on 5432-5432/tcp" in messages[0] and "128.0.0.0/1" in messages[1]
+
+
 def test_https_into_marked_load_balancer_is_allowed_but_not_other_ports():
     stack = make_stack()
     from constructs import Construct

@@ -68,6 +68,7 @@ def test_inline_and_managed_policies_are_separate_resources(doc):
         ({"inline_policies": (READ, READ)}, "got 'read'"),
         ({"inline_policies": (InlinePolicy("empty", ()),)}, "'empty' has no statements"),
         ({"managed_policy_arns": ("arn:aws:iam::aws:policy/AdministratorAccess",)}, "AdministratorAccess"),
+        ({"managed_policy_arns": ("arn:aws:iam::aws:policy/AmazonS3FullAccess",)}, "broad managed policy"),
         ({"max_session_duration": 60}, "got 60"),
         ({"role_name": "x" * 65}, "over the AWS limit of 64"),
     ],
