@@ -15,11 +15,12 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from constructs_lib.security import secret_scan
+from sophia_config.reader import ConfigError, read_mapping
 from sophia_config.sections.alerts import AlertsConfig
 from sophia_config.sections.database import DatabaseConfig
 from sophia_config.sections.deployment_window import (
@@ -52,14 +53,6 @@ PROJECT_FILE = "project.yaml"
 # lowercase letters and digits only, so that names stay valid for S3, RDS and
 # OpenSearch, and short, so that they fit OpenSearch's 28-character limit.
 ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
-
-
-class ConfigError(Exception):
-    """A configuration file is invalid. ``str(error)`` is the user-facing message."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 class StateConfig(Model):
@@ -204,39 +197,39 @@ class AppConfig:
             if env.name == name:
                 return env
         known = ", ".join(e.name for e in self.environments)
-        raise ConfigError([f"unknown environment {name!r} (known: {known})"])
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
+        raise ConfigError([f"unknown environment {secret_scan.shown(name)} (known: {known})"])
 
 
 def _describe(path: Path, error: ValidationError) -> list[str]:
     problems = []
     for item in error.errors(include_url=False):
-        field = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        message = item["msg"].removeprefix("Value error, ")
+        parts = [str(part) for part in item["loc"]]
+        field = ".".join(parts) or "(top level)"
+        name = next((p for p in reversed(parts) if not p.isdigit()), "")
+        # Values are repeated only through secret_scan (redacted where they could be a
+        # secret, cut when long); validators that quote the value are scrubbed the same way.
+        message = secret_scan.scrub(item["msg"].removeprefix("Value error, "), item["input"], name)
+        value = secret_scan.shown(item["input"], name)
         if item["type"] == "missing":
             problems.append(f"{path}: {field}: missing required field")
         elif item["type"] == "extra_forbidden":
-            problems.append(f"{path}: {field}: unknown field (value {item['input']!r})")
+            problems.append(f"{path}: {field}: unknown field (value {value})")
         else:
-            problems.append(f"{path}: {field}: {message} (value {item['input']!r})")
+            problems.append(f"{path}: {field}: {message} (value {value})")
     return problems
 
 
 def _parse(model: type[Model], path: Path) -> Model:
-    data = _read_yaml(path)
-    if not isinstance(data, dict):
-        raise ConfigError([f"{path}: expected a mapping at the top level, got {type(data).__name__}"])
+    data = read_mapping(path)
+    # Secrets are refused where they are typed, before anything can repeat them.
+    problems = [f"{path}: {finding}" for finding in secret_scan.scan(data)]
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(path, exc)) from None
+        problems += _describe(path, exc)
+    if problems:
+        raise ConfigError(problems)
+    return parsed
 
 
 def _check_vpc_overlaps(environments: list[Environment]) -> list[str]:
@@ -291,13 +284,19 @@ def _check_force_destroy(environments: list[Environment]) -> list[str]:
 def load(config_dir: Path | str = "config") -> AppConfig:
     """Read and validate ``project.yaml`` and every ``<env>.yaml`` in ``config_dir``."""
     config_dir = Path(config_dir)
+    if not config_dir.is_dir():
+        raise ConfigError([f"{config_dir}: not a directory of configuration files"])
     project_path = config_dir / PROJECT_FILE
-    if not project_path.is_file():
+    if not project_path.exists() and not project_path.is_symlink():
         raise ConfigError([f"{project_path}: file not found"])
     project = _parse(ProjectConfig, project_path)
 
     environments: list[Environment] = []
-    problems: list[str] = []
+    # Only <name>.yaml is read; a .yml file would otherwise be ignored without a word.
+    problems: list[str] = [
+        f"{path}: not read: configuration files end in .yaml (rename it to {path.stem}.yaml)"
+        for path in sorted(config_dir.glob("*.yml"))
+    ]
     for path in sorted(config_dir.glob("*.yaml")):
         if path.name == PROJECT_FILE:
             continue

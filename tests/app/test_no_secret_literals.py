@@ -1,85 +1,26 @@
 """No secret value in the synthesized output, the snapshots or the configuration files.
 
 Credentials come from Secrets Manager (RDS-managed master passwords) and are
-referenced by ARN; nothing password-like is ever a literal. The detector looks
-for two things: a secret-like attribute (``password``, ``secret``, ``token``,
-``api_key``, ...) or a Kubernetes-style ``{"name": "DB_PASSWORD", "value": ...}``
-pair whose value is a literal string, and values shaped like known credentials
-(AWS access keys, private keys, provider tokens, URLs with a password) wherever
-they appear. The first tests prove the detector catches what it is meant to.
+referenced by ARN; nothing password-like is ever a literal. The detector is the one the
+synthesis and the configuration loader run (``constructs_lib.security.secret_scan``); the
+first tests prove it catches what it is meant to, and passes what the project writes
+(ARNs, KMS aliases, image digests, references).
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from constructs_lib.security.secret_scan import scan, scan_output
 from tests.conftest import ROOT
-
-SECRET_KEY = re.compile(
-    r"(pass(word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|credential|access[_-]?key|auth[_-]?key|client[_-]?secret)",
-    re.IGNORECASE,
-)
-# Attributes whose names contain a secret-like word but hold no secret: a switch,
-# a reference to where the secret lives, or a description.
-NOT_A_VALUE = re.compile(
-    r"(^manage_master_user_password$|_(arn|arns|id|ids|name|names|kms_key_id|kms_key_arn|version|enabled|rotation.*)$|"
-    r"^description$|^enable_|^(secret|token)_?(arn|name)$|"
-    # EC2 instance metadata: "required" means IMDSv2 session tokens, not a token value.
-    r"^http_tokens$)",
-    re.IGNORECASE,
-)
-CREDENTIAL_SHAPES = {
-    "AWS access key id": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
-    "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
-    "Slack token": re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
-    "JSON web token": re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
-    "password in a URL": re.compile(r"://[^/\s:@]+:[^/\s@]+@"),
-}
-REFERENCE = re.compile(r"^\$\{[^{}]*(\{[^{}]*\}[^{}]*)*\}$")
-
-
-def _is_literal(value: object) -> bool:
-    """A literal worth flagging: a non-empty string that is not a Terraform reference or an ARN."""
-    if not isinstance(value, str) or not value.strip():
-        return False
-    return not (REFERENCE.fullmatch(value) or value.startswith("arn:"))
-
-
-def _walk(value: object, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], object]]:
-    yield path, value
-    if isinstance(value, dict):
-        for key, child in value.items():
-            if key == "//":
-                continue  # cdktf metadata: construct paths and output ids, never values
-            yield from _walk(child, path + (str(key),))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _walk(child, path + (str(index),))
 
 
 def find_secrets(document: object) -> list[str]:
-    """Every place in ``document`` (parsed JSON/YAML) that holds a literal secret."""
-    findings = []
-    for path, value in _walk(document):
-        where = ".".join(path) or "(root)"
-        key = path[-1] if path else ""
-        if SECRET_KEY.search(key) and not NOT_A_VALUE.search(key) and _is_literal(value):
-            findings.append(f"{where}: secret-like attribute {key!r} has a literal value")
-        if isinstance(value, dict) and isinstance(value.get("name"), str) and SECRET_KEY.search(value["name"]):
-            if _is_literal(value.get("value")):
-                findings.append(f"{where}: {value['name']!r} is set to a literal value")
-        if isinstance(value, str):
-            for label, shape in CREDENTIAL_SHAPES.items():
-                if shape.search(value):
-                    findings.append(f"{where}: looks like a {label}")
-    return findings
+    return [str(finding) for finding in scan(document)]
 
 
 # --- the detector can fail ------------------------------------------------------------------
@@ -96,6 +37,17 @@ def find_secrets(document: object) -> list[str]:
         {"locals": {"key": "-----BEGIN RSA PRIVATE KEY-----\nMIIE..."}},
         {"endpoint": "postgres://admin:p4ss@db.example.com:5432/app"},
         {"github": {"token": "ghp_" + "a" * 36}},
+        {"value": "AKIAQ3EXAMPLE7KEY2ID"},
+        {"secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+        {"note": "aws_secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY here"},
+        {"endpoint": "https://hooks.slack.com/services/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"},
+        {"endpoint": "https://example.com/notify?token=abcdef123456"},
+        {"url": "https://example.com/hooks/Zq8Wn3Kp5Rt7Vx9Ym2Bc4Df6"},
+        {"slack": "xoxb-1234567890-abcdefghij"},
+        {"openai": "sk-proj-abcdefghijklmnopqrstuv"},
+        {"dsn": "Server=db;Password=hunter2;"},
+        {"database": {"master_password_secret_id": "Xk9mQ2vL7pR4wZt8"}},
+        {"role_name": "sophia-Xk9mQ2vL7pR4wZt8"},
     ],
 )
 def test_detector_catches_planted_secrets(document):
@@ -110,6 +62,16 @@ def test_detector_catches_planted_secrets(document):
         {"secret_arn": "arn:aws:secretsmanager:us-west-2:111111111111:secret:db"},
         {"env": [{"name": "DB_PASSWORD", "value_from": {"secret_key_ref": {"name": "db", "key": "password"}}}]},
         {"output": {"master_user_secret_arn": {"description": "ARN of the secret, never its value"}}},
+        {"policy_arn": "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"},
+        {"kms_key_id": "alias/sophia/production/data"},
+        {"image": "sha256:" + "0123456789abcdef" * 4},
+        {"image_id": "sha256:" + "0123456789abcdef" * 4},
+        {"vpc_id": "vpc-0a1b2c3d4e5f67890"},
+        {"key_id": "11111111-2222-3333-4444-555555555555"},
+        {"master_password_secret_id": "sophia/production/database/master"},
+        {"url": "https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E"},
+        {"endpoint": "https://hooks.example.com/alerts/sophia-production"},
+        {"//": {"metadata": {"uniqueId": "data-dev_db_Xk9mQ2vL7pR4wZt8"}}},
     ],
 )
 def test_detector_accepts_references(document):
@@ -128,6 +90,7 @@ def test_no_secret_literal_in_synthesized_output(synth_outdir: Path):
         for finding in find_secrets(json.loads(f.read_text()))
     ]
     assert findings == []
+    assert scan_output(synth_outdir) == []  # what synthesis itself checks before the swap
 
 
 def test_database_passwords_come_from_secrets_manager(stack_json):
