@@ -3,6 +3,7 @@
 
 Every stack of every environment in ``config/`` is written to ``cdktf.out/``
 (or ``$CDKTF_OUTDIR``); on a configuration error nothing is written.
+``python main.py --help`` lists the environment variables it reads.
 """
 
 import os
@@ -14,4 +15,4 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 from sophia_infra.synth import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -19,19 +19,27 @@ Usage::
     python -m sophia_infra.review --base-ref origin/main [--head-out cdktf.out]
 
 The second form synthesizes the base ref in a temporary ``git worktree`` (and
-the working tree, unless ``--head-out`` names an existing output) first.
+the working tree, unless ``--head-out`` names an existing output) first. The worktree and
+the temporary folder are removed on success, failure, SIGINT and SIGTERM; those of a
+review killed outright are removed by the next review. ``--save-base DIR`` follows the
+dedicated-folder rule of :mod:`sophia_infra.outdir`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+from sophia_infra import interrupts
+from sophia_infra import outdir as folders
 from sophia_infra.review.comparison import compare
 from sophia_infra.review.loader import ReviewError, load
 from sophia_infra.review.render import render_json, render_markdown, truncate
@@ -49,9 +57,10 @@ def _synth_command(tree: Path, outdir: Path) -> subprocess.Popen[str]:
 def synthesize_ref(ref: str, repo: Path, work: Path, head_out: Path | None) -> tuple[Path, Path]:
     """Synthesize ``ref`` (in a temporary worktree) and, unless given, the working tree, in parallel."""
     tree = work / "base-tree"
-    subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", "--quiet", str(tree), ref], check=True)
+    jobs: dict[str, tuple[subprocess.Popen[str], Path]] = {}
     try:
-        jobs = {"base": (_synth_command(tree, work / "base-out"), work / "base-out")}
+        _git(repo, "worktree", "add", "--detach", "--quiet", str(tree), ref)
+        jobs["base"] = (_synth_command(tree, work / "base-out"), work / "base-out")
         if head_out is None:
             jobs["head"] = (_synth_command(repo, work / "head-out"), work / "head-out")
         for label, (proc, _) in jobs.items():
@@ -61,16 +70,54 @@ def synthesize_ref(ref: str, repo: Path, work: Path, head_out: Path | None) -> t
                 raise ReviewError(f"synthesizing {what} failed:\n{output.strip()}")
         return work / "base-out", head_out or work / "head-out"
     finally:
-        subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(tree)], check=False)
+        # Interrupted or failed: stop the synths first (each removes its own staging folder).
+        for proc, _ in jobs.values():
+            interrupts.stop(proc)
+        subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(tree)], capture_output=True, check=False)
+        subprocess.run(["git", "-C", str(repo), "worktree", "prune"], capture_output=True, check=False)
+
+
+def _git(repo: Path, *args: str) -> None:
+    result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise ReviewError(f"git {' '.join(args[:2])} failed: {result.stderr.strip()}")
+
+
+WORK_PREFIX = "sophia-review-"
+_WORK_ENTRIES = re.compile(r"^(base-tree|base-out|head-out|\.(base|head)-out\.(stage|old)-[a-z0-9_]{8})$")
+
+
+def remove_stale_work(repo: Path, parent: Path | None = None) -> list[Path]:
+    """Temporary folders of reviews that were killed (unlocked, holding only what a review writes)."""
+    parent = parent or Path(tempfile.gettempdir())
+    candidates = sorted(p for p in parent.glob(f"{WORK_PREFIX}*") if p.is_dir())
+    removed = folders.remove_unlocked(
+        candidates, lambda folder: all(_WORK_ENTRIES.match(entry.name) for entry in folder.iterdir())
+    )
+    if removed:
+        subprocess.run(["git", "-C", str(repo), "worktree", "prune"], capture_output=True, check=False)
+    return removed
+
+
+@contextlib.contextmanager
+def work_folder(repo: Path) -> Iterator[Path]:
+    """A locked temporary folder for one review, removed however the review ends."""
+    remove_stale_work(repo)
+    folder, fd = folders.locked_folder(Path(tempfile.gettempdir()), WORK_PREFIX)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(fd)
 
 
 def save_base(base_dir: Path, target: Path) -> None:
-    """``--save-base``: replace ``target`` with the base ref's synthesized output.
-
-    Whatever is at ``target`` is removed first; the checks that keep this from
-    deleting a directory the user owns belong here."""
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(base_dir, target)
+    """``--save-base``: replace ``target`` (a dedicated folder: see :mod:`sophia_infra.outdir`)
+    with the base ref's synthesized output, all or nothing."""
+    target = folders.check_replaceable(target, "--save-base folder")
+    with folders.staging(target) as staging:
+        shutil.copytree(base_dir, staging, dirs_exist_ok=True)
+        folders.replace(staging, target, "--save-base folder")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,27 +136,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save-base", help="with --base-ref: keep the base ref's synthesized output in this directory")
     args = parser.parse_args(argv)
     try:
-        with tempfile.TemporaryDirectory(prefix="sophia-review-") as tmp:
-            if args.base_ref:
-                if args.base_out:
-                    parser.error("give either --base-ref REF [--head-out DIR] or BASE_OUT HEAD_OUT")
-                repo = Path(subprocess.check_output(["git", "rev-parse", "--show-toplevel"], text=True).strip())
-                head = Path(args.head_out).resolve() if args.head_out else None
-                base_dir, head_dir = synthesize_ref(args.base_ref, repo, Path(tmp), head)
-                if args.save_base:
-                    save_base(base_dir, Path(args.save_base))
-            else:
-                if not (args.base_out and args.head_out):
-                    parser.error("BASE_OUT and HEAD_OUT are required without --base-ref")
-                base_dir, head_dir = Path(args.base_out), Path(args.head_out)
-            review = compare(load(base_dir), load(head_dir))
-    except (ReviewError, subprocess.CalledProcessError) as exc:
+        with interrupts.handled():
+            review = _review(parser, args)
+    except interrupts.Interrupted as exc:
+        print(f"review interrupted ({exc.name}): its temporary worktree and folders were removed", file=sys.stderr)
+        return exc.exit_code
+    except (ReviewError, folders.OutdirError) as exc:
         print(f"review failed: {exc}", file=sys.stderr)
         return 1
     text = render_json(review) if args.format == "json" else render_markdown(review)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"review failed: cannot write --output {args.output}: {exc.strerror}", file=sys.stderr)
+            return 1
     if args.max_chars and args.format == "markdown":
         text = truncate(text, args.max_chars)
     sys.stdout.write(text)
     return 0
+
+
+def _review(parser: argparse.ArgumentParser, args: argparse.Namespace):  # noqa: ANN202 - a Review
+    if not args.base_ref:
+        if not (args.base_out and args.head_out):
+            parser.error("BASE_OUT and HEAD_OUT are required without --base-ref")
+        return compare(load(Path(args.base_out)), load(Path(args.head_out)))
+    if args.base_out:
+        parser.error("give either --base-ref REF [--head-out DIR] or BASE_OUT HEAD_OUT")
+    # Refuse a --save-base folder the user owns before spending a synthesis on it.
+    save = folders.check_replaceable(args.save_base, "--save-base folder") if args.save_base else None
+    top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False)
+    if top.returncode != 0:
+        raise ReviewError(f"--base-ref needs a git repository: {top.stderr.strip()}")
+    repo = Path(top.stdout.strip())
+    head = Path(args.head_out).resolve() if args.head_out else None
+    with work_folder(repo) as work:
+        base_dir, head_dir = synthesize_ref(args.base_ref, repo, work, head)
+        if save is not None:
+            save_base(base_dir, save)
+        return compare(load(base_dir), load(head_dir))

@@ -3,7 +3,10 @@ previous ``cdktf.out/`` exactly as it was; a new environment file adds its stack
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,10 +80,55 @@ def test_a_new_environment_file_adds_its_stacks(config_dir, tmp_path):
     add_environment(config_dir, "qa")
     outdir = tmp_path / "out"
     process = start_synth(outdir, config_dir=config_dir)
-    _, stderr = process.communicate(timeout=600)
+    stdout, stderr = process.communicate(timeout=600)
     assert process.returncode == 0, stderr
+    # make synth ends with one line naming the folder, the stacks and environments written.
+    assert stdout.splitlines()[-1] == f"synth: wrote {outdir}/: 17 stacks, 2 environments (dev, qa)"
     names = {p.name for p in (outdir / "stacks").iterdir()}
     from stacks import FUNCTIONS
 
     assert {f"{function}-qa" for function in FUNCTIONS} <= names
     assert "networking-dev" in names
+
+
+def test_help_says_what_it_does_and_reads_and_synthesizes_nothing(tmp_path):
+    outdir = tmp_path / "out"
+    env = {**os.environ, "CDKTF_OUTDIR": str(outdir)}
+    result = subprocess.run([sys.executable, str(ROOT / "main.py"), "--help"], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Synthesize every stack of every environment" in result.stdout
+    for variable in ("CDKTF_OUTDIR", "SOPHIA_CONFIG_DIR", "SOPHIA_EAGER_PROVIDERS"):
+        assert variable in result.stdout
+    assert not outdir.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_missing_node_is_one_line_naming_it(tmp_path, previous_output):
+    env = {**os.environ, "CDKTF_OUTDIR": str(previous_output), "PATH": "/nonexistent"}
+    result = subprocess.run([sys.executable, str(ROOT / "main.py")], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "synth failed: node not found on PATH: install Node.js 20 or later (https://nodejs.org/); "
+        "jsii runs the cdktf libraries on it"
+    )
+
+
+def test_a_secret_in_the_synthesized_output_is_refused_without_repeating_it(previous_output, monkeypatch):
+    import stacks
+    from constructs_lib.providers import aws
+
+    key = "AKIA" + "Q3EXAMPLE7KEY2ID"
+
+    def build_with_a_key(app: App, app_config):
+        stack = stacks.StateBootstrapStack(app, app_config.project)
+        aws.ssm_parameter.SsmParameter(stack, "ci-key", name="/sophia/ci/key", type="String", value=key)
+
+    monkeypatch.setattr(stacks, "build_app", build_with_a_key)
+    before = tree_bytes(previous_output)
+    with pytest.raises(ValidationError) as info:
+        synth.synthesize(previous_output)
+    message = str(info.value)
+    assert "stacks/state-bootstrap/cdk.tf.json: resource.aws_ssm_parameter." in message
+    assert ".value: looks like an AWS access key id (value AKIA…[REDACTED, 20 chars])" in message
+    assert key not in message
+    assert tree_bytes(previous_output) == before
+    assert sorted(p.name for p in previous_output.parent.iterdir()) == ["cdktf.out"]

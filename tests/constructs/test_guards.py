@@ -266,11 +266,12 @@ def test_a_violation_fails_synthesize_and_leaves_the_output_untouched(tmp_path, 
 
     monkeypatch.setattr(stacks, "build_app", bad_app)
     outdir = tmp_path / "cdktf.out"
-    outdir.mkdir()
-    (outdir / "previous").write_text("kept")
+    (outdir / "stacks" / "data-dev").mkdir(parents=True)
+    (outdir / "manifest.json").write_text("{}")
+    (outdir / "stacks" / "data-dev" / "cdk.tf.json").write_text("kept")
     with pytest.raises(ValidationError) as error:
         synth.synthesize(outdir)
     assert "data-dev/app-logs: [unencrypted]" in str(error.value)
     assert synth._user_error(error.value) == str(error.value)
     assert [p.name for p in tmp_path.iterdir()] == ["cdktf.out"]  # the staging copy is gone
-    assert (outdir / "previous").read_text() == "kept"
+    assert (outdir / "stacks" / "data-dev" / "cdk.tf.json").read_text() == "kept"
