@@ -31,8 +31,23 @@ What it does, in order, from ``config/<env>.yaml`` ``deployment:``:
 ``--check-drift`` plans every stack of the environment instead (``terraform plan
 -detailed-exitcode``) and exits 3 when the cloud differs from the code.
 
+Two facts every summary states, because a deployment must not rest on either silently:
+
+* **The clock.** The window is judged at this machine's clock. ``--now`` judges it at
+  another time and is accepted with ``--dry-run`` only: a preview. A real deployment
+  outside the window takes ``--force --reason TEXT``, which is recorded.
+* **The output.** ``--out`` must be what the working tree (config and code) synthesizes
+  now: the command synthesizes the app again into a temporary folder (a few seconds) and
+  compares the environment's stacks byte for byte. Stale output is refused (dry runs
+  included), naming the stacks that differ: run ``make synth``.
+
+A missing ``cdktf``, ``terraform`` or ``node`` is one line naming it and how to get it,
+after the plan, with exit code 2. SIGINT or SIGTERM during a deployment is passed on to the
+running ``cdktf`` as SIGINT (Terraform then stops cleanly and releases its state lock),
+and the summary says what was deployed before it.
+
 Exit codes: 0 deployed (or dry run, or no drift), 1 failed, 2 refused by the
-policy or bad usage, 3 drift found.
+policy or bad usage, 3 drift found, 130/143 interrupted.
 """
 
 from __future__ import annotations
@@ -40,19 +55,21 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import sophia_config as config_mod
 from sophia_config import DeploymentPolicy
-from sophia_infra import deploy_window
+from sophia_infra import deploy_window, interrupts, tools
+from sophia_infra import outdir as folders
 from sophia_infra.review import comparison, loader
 from sophia_infra.review.waves import waves as wave_levels
-
-DEFAULT_CDKTF = os.environ.get("CDKTF_CLI", "cdktf")
 
 
 class PolicyRefusal(Exception):
@@ -73,6 +90,69 @@ class Plan:
     forced_reason: str | None = None
     unchanged: list[str] = field(default_factory=list)
     previous_out: Path | None = None
+    clock: str = "this machine's clock"
+    """Where ``now`` came from: this machine's clock, or ``--now`` (dry runs only)."""
+    output: str = "not checked"
+    """Whether ``--out`` matches the working tree (:func:`output_freshness`)."""
+
+
+@dataclass(frozen=True)
+class Freshness:
+    matches: bool
+    detail: str
+
+
+def output_freshness(out: Path, env: str, config_dir: Path | str) -> Freshness:
+    """Whether ``out``'s stacks of ``env`` are what the working tree synthesizes now.
+
+    The app is synthesized again (``main.py`` with this interpreter) into a locked temporary
+    folder, removed afterwards however this ends, and the environment's stacks are compared
+    byte for byte with their manifest entries. Content decides, not timestamps: a
+    checkout, a copy or a CI artifact keeps no reliable time."""
+    parent = Path(tempfile.gettempdir())
+    work, fd = folders.locked_folder(parent, "sophia-deploy-")
+    process = None
+    try:
+        fresh_out = work / "cdktf.out"
+        env_vars = dict(os.environ, CDKTF_OUTDIR=str(fresh_out), SOPHIA_CONFIG_DIR=str(Path(config_dir).resolve()))
+        process = subprocess.Popen(
+            [sys.executable, str(folders.REPOSITORY / "main.py")],
+            cwd=folders.REPOSITORY,
+            env=env_vars,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        output, _ = process.communicate()
+        if process.returncode != 0:
+            first = next((line for line in output.splitlines() if line.startswith("synth failed")), output.strip()[-300:])
+            return Freshness(False, f"the working tree does not synthesize ({first})")
+        return compare_outputs(out, fresh_out, env)
+    finally:
+        if process is not None:
+            interrupts.stop(process)
+        shutil.rmtree(work, ignore_errors=True)
+        os.close(fd)
+
+
+def compare_outputs(out: Path, fresh: Path, env: str) -> Freshness:
+    """Whether the stacks of ``env`` in ``out`` equal those in ``fresh`` (files and manifest entries)."""
+    head, now = loader.load(out), loader.load(fresh)
+    wanted = environment_graph(now, env)
+    differ = sorted(
+        name
+        for name in set(wanted) | set(environment_graph(head, env))
+        if name not in head.stacks
+        or name not in now.stacks
+        or head.stacks[name].dependencies != now.stacks[name].dependencies
+        or head.stacks[name].doc != now.stacks[name].doc
+    )
+    if differ:
+        return Freshness(
+            False,
+            f"STALE: {', '.join(differ)} in {out}/ differ from what the working tree (config and code) synthesizes now",
+        )
+    return Freshness(True, f"matches the working tree (config and code): {len(wanted)} stacks of {env} compared")
 
 
 def environment_graph(synth: loader.Synth, env: str) -> dict[str, tuple[str, ...]]:
@@ -205,7 +285,7 @@ def make_plan(
     graph, selected = select_stacks(out, env_name, previous_out)
     waves = wave_levels(graph, selected)
     deployed = [name for wave in waves for name in wave]
-    cli = cdktf or shlex.split(DEFAULT_CDKTF)
+    cli = cdktf or tools.cdktf_command()
     plan = Plan(
         environment=env_name,
         policy=policy,
@@ -250,6 +330,8 @@ def render_plan(plan: Plan) -> str:
     lines = [
         f"Deployment of {plan.environment}: {sum(len(x) for x in plan.waves)} stacks in {len(plan.waves)} waves",
         f"  window:   {window}",
+        f"  clock:    window judged at {w.local(plan.now)} ({plan.clock})",
+        f"  output:   {plan.output}",
         f"  approval: {plan.approval}",
     ]
     if plan.unchanged:
@@ -273,46 +355,81 @@ def render_plan(plan: Plan) -> str:
 
 def _run(command: list[str]) -> int:
     print(f"$ {shlex.join(command)}", flush=True)
-    return subprocess.run(command, check=False).returncode
+    try:
+        process = subprocess.Popen(command)
+    except FileNotFoundError:
+        print(f"deploy: {tools.MissingTool(command[0])}", file=sys.stderr)
+        return 127
+    try:
+        return process.wait()
+    except interrupts.Interrupted:
+        # Terraform stops cleanly on SIGINT (finishes the resource in flight, writes state,
+        # releases the lock); give it the time that takes.
+        interrupts.stop(process, signal.SIGINT, timeout=600)
+        raise
 
 
 def execute(plan: Plan, cdktf: list[str]) -> int:
-    """Run the plan; returns the exit code. Prints a summary at the end."""
+    """Run the plan; returns the exit code. Prints a summary at the end, interrupted or not."""
     results: list[tuple[str, str]] = []
-    failed = False
+    state = {"failed": False, "interrupted": None}
+    try:
+        _execute(plan, cdktf, results, state)
+    except interrupts.Interrupted as exc:
+        state["interrupted"] = exc
+    _summary(plan, results, state)
+    if state["interrupted"] is not None:
+        return state["interrupted"].exit_code  # type: ignore[attr-defined]
+    return 1 if state["failed"] else 0
+
+
+def _execute(plan: Plan, cdktf: list[str], results: list[tuple[str, str]], state: dict) -> None:
     for command in plan.pre_commands:
         if _run(command) != 0:
-            print("summary: pre-deployment validation failed; nothing was deployed", file=sys.stderr)
-            return 1
+            results.append(("pre-deployment validation", "FAILED; nothing was deployed"))
+            state["failed"] = True
+            return
     attempted = 0
     for wave, command in zip(plan.waves, plan.deploy_commands, strict=False):
         attempted += 1
-        code = _run(command)
+        try:
+            code = _run(command)
+        except interrupts.Interrupted:
+            results += [(name, "INTERRUPTED (cdktf stopped; check its state before re-running)") for name in wave]
+            raise
         results += [(name, "deployed" if code == 0 else "FAILED") for name in wave]
         if code != 0:
-            failed = True
+            state["failed"] = True
             break
-    if not failed:
+    if not state["failed"]:
         for command in plan.post_commands:
             code = _run(command)
             if code != 0:
                 stack = Path(command[1].removeprefix("-chdir=")).name
                 results.append((stack, "post-validation: changes remain" if code == 2 else "post-validation: plan failed"))
-                failed = True
-    if failed and plan.policy.rollback_on_failure:
+                state["failed"] = True
+    if state["failed"] and plan.policy.rollback_on_failure:
         commands, new = rollback_commands(plan, attempted, cdktf)
         for command in commands:
             code = _run(command)
             results.append((" ".join(command[2 : command.index("--app")]), "rolled back" if code == 0 else "ROLLBACK FAILED"))
         results += [(name, "new stack, not rolled back") for name in new]
+
+
+def _summary(plan: Plan, results: list[tuple[str, str]], state: dict) -> None:
     print("\nsummary:")
     print(f"  environment: {plan.environment}; approval: {plan.approval}")
+    print(f"  clock: window judged at {plan.window.local(plan.now)} ({plan.clock})")
+    print(f"  output: {plan.output}")
     if plan.forced_reason:
         print(f"  outside the window, forced: {plan.forced_reason}")
-    for name, state in results:
-        print(f"  {name}: {state}")
-    print(f"  result: {'FAILED' if failed else 'deployed'}")
-    return 1 if failed else 0
+    for name, result in results:
+        print(f"  {name}: {result}")
+    if state["interrupted"] is not None:
+        verdict = f"INTERRUPTED ({state['interrupted'].name})"
+    else:
+        verdict = "FAILED" if state["failed"] else "deployed"
+    print(f"  result: {verdict}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -321,25 +438,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="check the policy and print the commands only")
     parser.add_argument("--force", action="store_true", help="deploy outside the window (needs --reason)")
     parser.add_argument("--reason", help="why --force is needed; printed in the summary")
-    parser.add_argument("--now", help="the time to check the window at (ISO 8601; no offset = the environment's time zone)")
+    parser.add_argument(
+        "--now",
+        help="with --dry-run only: preview the window at this time (ISO 8601; no offset = the environment's time zone)",
+    )
     parser.add_argument("--out", default="cdktf.out", help="synthesized output to deploy (default: cdktf.out)")
     parser.add_argument("--previous-out", help="synthesized output of the last deployed commit: deploy only what changed, roll back to it")
     parser.add_argument("--approved-by", help="an approval given outside this terminal (allows --auto-approve where the policy does not)")
-    parser.add_argument("--cdktf", default=DEFAULT_CDKTF, help="the cdktf CLI command (default: $CDKTF_CLI or 'cdktf')")
+    parser.add_argument("--cdktf", help="the cdktf CLI command (default: $CDKTF_CLI or 'cdktf')")
     parser.add_argument("--first-deployment", action="store_true", help="nothing is deployed yet: no --previous-out to roll back to")
     parser.add_argument("--check-drift", action="store_true", help="plan every stack of the environment; exit 3 if any differs from the cloud")
     parser.add_argument("--config-dir", default=os.environ.get("SOPHIA_CONFIG_DIR", "config"))
     args = parser.parse_args(argv)
-    cdktf = shlex.split(args.cdktf)
+    if args.now and not args.dry_run:
+        print(
+            "deploy: --now goes with --dry-run only (a preview of the window at another time); a deployment is "
+            "judged at this machine's clock. Deploy inside the window, or pass --force --reason TEXT.",
+            file=sys.stderr,
+        )
+        return 2
+    cdktf = shlex.split(args.cdktf) if args.cdktf else tools.cdktf_command()
+    try:
+        with interrupts.handled():
+            return _main(args, cdktf)
+    except interrupts.Interrupted as exc:
+        print(f"deploy interrupted ({exc.name}) before anything was deployed", file=sys.stderr)
+        return exc.exit_code
+
+
+def _main(args: argparse.Namespace, cdktf: list[str]) -> int:
+    out = Path(args.out)
     try:
         env = config_mod.load(args.config_dir).environment(args.environment)
         if args.check_drift:
-            return check_drift(Path(args.out), env.name, dry_run=args.dry_run)
+            fresh = output_freshness(out, env.name, args.config_dir)
+            print(f"output: {fresh.detail}")
+            if not fresh.matches:
+                print(f"deploy: refusing to check drift against stale output: {_RESYNTH}", file=sys.stderr)
+                return 2
+            tools.require("terraform")
+            return check_drift(out, env.name, dry_run=args.dry_run)
         policy = env.config.deployment
         plan = make_plan(
             env.name,
             policy,
-            out=Path(args.out),
+            out=out,
             now=deploy_window.parse_now(args.now, policy),
             force=args.force,
             reason=args.reason,
@@ -350,13 +493,30 @@ def main(argv: list[str] | None = None) -> int:
             dry_run=args.dry_run,
             first_deployment=args.first_deployment,
         )
+    except tools.MissingTool as exc:
+        print(f"deploy: {exc}", file=sys.stderr)
+        return 2
     except (PolicyRefusal, config_mod.ConfigError, loader.ReviewError, ValueError) as exc:
         print(f"deploy: {exc}", file=sys.stderr)
         return 2
+    if args.now:
+        plan.clock = "--now, dry run only"
+    fresh = output_freshness(out, env.name, args.config_dir)
+    plan.output = fresh.detail
     print(render_plan(plan), flush=True)
+    if not fresh.matches:
+        print(f"deploy: refusing to deploy output that does not match the working tree: {_RESYNTH}", file=sys.stderr)
+        return 2
     if args.dry_run:
         return 0
+    problem = tools.missing(cdktf) or tools.missing(["terraform"])
+    if problem:
+        print(f"deploy: nothing deployed: {problem}", file=sys.stderr)
+        return 2
     return execute(plan, cdktf)
+
+
+_RESYNTH = "run make synth (or synthesize the commit to deploy) and deploy that output"
 
 
 if __name__ == "__main__":

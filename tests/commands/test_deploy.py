@@ -7,6 +7,7 @@ ends Sunday 1 November (02:00 -> 01:00) in America/Los_Angeles.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 import sophia_config as config_mod
 from sophia_config import DeploymentPolicy
 from sophia_infra import deploy, deploy_window
+from tests.conftest import ROOT
 
 LA = ZoneInfo("America/Los_Angeles")
 
@@ -280,7 +282,13 @@ def test_failed_wave_rolls_back_attempted_stacks_latest_first(tmp_path, capsys):
     assert "compute-prod: FAILED" in summary and "result: FAILED" in summary
 
 
-def test_cli_dry_run_production_refuses_outside_and_prints_waves_inside(synthesized, capsys):
+@pytest.fixture
+def fresh_output(monkeypatch):
+    """The output counts as matching the working tree (tests of the plan, not of freshness)."""
+    monkeypatch.setattr(deploy, "output_freshness", lambda out, env, config_dir: deploy.Freshness(True, "matches (stub)"))
+
+
+def test_cli_dry_run_production_refuses_outside_and_prints_waves_inside(synthesized, capsys, fresh_output):
     assert deploy.main(["production", "--dry-run", "--now", "2026-11-25T10:00", "--out", str(synthesized)]) == 2
     assert "next opening Sun 2026-11-29 22:00 PST" in capsys.readouterr().err
     assert deploy.main(["production", "--dry-run", "--now", "2026-11-29T22:30", "--out", str(synthesized)]) == 0
@@ -326,3 +334,100 @@ def test_check_drift_dry_run_prints_init_and_plan(out, capsys):
     assert lines[0] == f"$ terraform -chdir={out}/stacks/compute-prod init -input=false -no-color"
     assert lines[1].endswith("plan -detailed-exitcode -input=false -lock=false -no-color")
     assert len(lines) == 8
+
+
+# --- the clock and the output (issue 12) --------------------------------------
+
+
+def test_now_only_previews_it_never_deploys(synthesized, tmp_path, capsys, fresh_output):
+    """``--now`` inside the window of production, without --dry-run: refused, nothing run."""
+    script, log = tmp_path / "fake_cdktf.py", tmp_path / "calls.jsonl"
+    script.write_text(FAKE_CDKTF)
+    args = ["production", "--now", "2026-11-29T22:30", "--out", str(synthesized), "--approved-by", "someone", "--first-deployment"]
+    assert deploy.main([*args, "--cdktf", f"{sys.executable} {script} {log}"]) == 2
+    assert "--now goes with --dry-run only" in capsys.readouterr().err
+    assert not log.exists()
+
+
+def test_every_summary_states_the_clock_and_the_output(synthesized, capsys, fresh_output):
+    assert deploy.main(["production", "--dry-run", "--now", "2026-11-29T22:30", "--out", str(synthesized)]) == 0
+    text = capsys.readouterr().out
+    assert "  clock:    window judged at Sun 2026-11-29 22:30 PST (--now, dry run only)" in text
+    assert "  output:   matches (stub)" in text
+
+
+def test_the_summary_of_a_real_deployment_states_them_too(out, tmp_path, capsys):
+    script, log = tmp_path / "fake_cdktf.py", tmp_path / "calls.jsonl"
+    script.write_text(FAKE_CDKTF)
+    cdktf = [sys.executable, str(script), str(log)]
+    plan = deploy.make_plan("prod", policy(auto_approve=True), out=out, now=at(2026, 11, 25, 10, 0), cdktf=cdktf)
+    plan.output = "matches the working tree (config and code): 4 stacks of prod compared"
+    assert deploy.execute(plan, cdktf) == 1  # the fake cdktf fails compute-prod
+    summary = capsys.readouterr().out.split("summary:")[1]
+    assert "clock: window judged at Wed 2026-11-25 10:00 PST (this machine's clock)" in summary
+    assert "output: matches the working tree" in summary
+
+
+def test_stale_output_is_refused_naming_the_stacks(tmp_path, synth_outdir, capsys):
+    """A real re-synthesis of the working tree (one environment) against an output that
+    differs in one stack: refused, and the other stacks of the environment match."""
+    config = tmp_path / "config"
+    config.mkdir()
+    for name in ("project.yaml", "dev.yaml"):
+        (config / name).write_text((ROOT / "config" / name).read_text())
+    out = tmp_path / "cdktf.out"
+    shutil.copytree(synth_outdir, out)
+    stack = out / "stacks" / "data-dev" / "cdk.tf.json"
+    stack.write_text(stack.read_text().replace('"deletion_protection": false', '"deletion_protection": true', 1))
+    assert deploy.main(["dev", "--dry-run", "--out", str(out), "--config-dir", str(config)]) == 2
+    captured = capsys.readouterr()
+    assert f"output:   STALE: data-dev in {out}/ differ from what the working tree" in captured.out
+    assert "refusing to deploy output that does not match the working tree: run make synth" in captured.err
+
+
+def test_compare_outputs_decides_on_content(tmp_path):
+    graph = {"security-prod": [], "networking-prod": ["security-prod"], "security-dev": []}
+    fresh = write_out(tmp_path / "fresh", graph)
+    same = write_out(tmp_path / "same", graph)
+    assert deploy.compare_outputs(same, fresh, "prod").matches
+    other_env = write_out(tmp_path / "other", graph, {"security-dev": {"resource": {}}})
+    assert deploy.compare_outputs(other_env, fresh, "prod").matches  # dev's change does not concern prod
+    missing = write_out(tmp_path / "missing", {"security-prod": [], "security-dev": []})
+    result = deploy.compare_outputs(missing, fresh, "prod")
+    assert not result.matches and "STALE: networking-prod" in result.detail
+
+
+# --- missing tools --------------------------------------------------------------
+
+
+def test_missing_cdktf_is_one_line_after_the_plan(tmp_path, capsys, fresh_output):
+    dev_out = write_out(tmp_path / "dev-out", {"security-dev": []})
+    args = ["dev", "--out", str(dev_out), "--config-dir", str(ROOT / "config"), "--cdktf", "cdktf-not-installed-here"]
+    assert deploy.main(args) == 2
+    captured = capsys.readouterr()
+    assert "Deployment of dev" in captured.out  # the plan (summary) is still printed
+    assert captured.err.strip() == "deploy: nothing deployed: cdktf-not-installed-here not found on PATH: install it or put it on PATH"
+
+
+def test_missing_terraform_and_node_name_how_to_get_them(tmp_path, monkeypatch):
+    from sophia_infra import tools
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "cdktf").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "cdktf").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    assert str(tools.missing(["cdktf", "deploy"])) == (
+        "node not found on PATH: install Node.js 20 or later (https://nodejs.org/); jsii runs the cdktf libraries on it"
+    )
+    assert "install Terraform 1.11" in str(tools.missing(["terraform"]))
+    monkeypatch.setenv("CDKTF_CLI", "npx cdktf")
+    assert tools.cdktf_command() == ["npx", "cdktf"]
+
+
+def test_check_drift_without_terraform_is_one_line(out, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert deploy.check_drift(out, "prod") == 1
+    captured = capsys.readouterr()
+    assert "deploy: terraform not found on PATH: install Terraform 1.11" in captured.err
+    assert "compute-prod: ERROR (init failed)" in captured.out

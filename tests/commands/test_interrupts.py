@@ -122,3 +122,37 @@ def test_review_interrupted_removes_worktree_and_temporary_folder(tmp_path):
         for _ in range(100):
             os.kill(child, 0)
             time.sleep(0.05)
+
+
+FAKE_CDKTF = """
+import pathlib, signal, sys, time
+log = pathlib.Path(sys.argv[1])
+def stop(signum, frame):
+    log.write_text(log.read_text() + f"got {signal.Signals(signum).name}\\n")
+    sys.exit(130)
+signal.signal(signal.SIGINT, stop)
+log.write_text("started\\n")
+time.sleep(120)
+"""
+
+
+def test_deploy_interrupted_stops_cdktf_cleanly_and_prints_the_summary(tmp_path, dev_only, synth_outdir):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "terraform").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "terraform").chmod(0o755)
+    script, log = tmp_path / "fake_cdktf.py", tmp_path / "cdktf.log"
+    script.write_text(FAKE_CDKTF)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "TMPDIR": str(temp)}
+    args = [sys.executable, "-m", "sophia_infra.deploy", "dev", "--out", str(synth_outdir), "--config-dir", str(dev_only)]
+    process = start([*args, "--cdktf", f"{sys.executable} {script} {log}"], env)
+    wait_for(lambda: log.exists() or process.poll() is not None, what="cdktf deploy to start")
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr
+    assert log.read_text() == "started\ngot SIGINT\n"  # passed on as SIGINT: Terraform's clean stop
+    assert "security-dev: INTERRUPTED" in stdout and "result: INTERRUPTED (SIGTERM)" in stdout
+    assert "output:   matches the working tree" in stdout
+    assert list(temp.iterdir()) == []
