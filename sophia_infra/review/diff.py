@@ -83,8 +83,8 @@ def _schema_path(path: str) -> str:
 def forces_new(rtype: str, path: str) -> bool:
     """Whether changing ``path`` of a ``rtype`` resource makes Terraform replace it.
 
-    The one reader of :data:`aws_facts.FORCE_NEW`: a table generated from the provider
-    schema can replace the hand-written one behind this function."""
+    The one reader of :data:`aws_facts.FORCE_NEW`, generated from the providers' own
+    facts (``sophia_infra/review/force_new_*.json``, ``tools/gen_force_new.py``)."""
     keys = FORCE_NEW.get(rtype, frozenset())
     schema = _schema_path(path)
     return any(schema == k or schema.startswith(k + ".") for k in keys)

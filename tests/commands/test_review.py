@@ -28,6 +28,7 @@ class Knobs:
 
     state_key: str = "sophia/dev/data.tfstate"
     db_identifier: str = "sophia-data-postgres-dev-blue"
+    db_username: str = "sophia"
     db_deletion_protection: bool = True
     db_storage_encrypted: bool = True
     bucket_sse: str = "aws:kms"
@@ -57,6 +58,7 @@ def build(app: App, k: Knobs) -> None:
         data,
         "db",
         identifier=k.db_identifier,
+        username=k.db_username,
         engine="postgres",
         instance_class="db.t3.medium",
         allocated_storage=20,
@@ -160,18 +162,48 @@ def test_identical_outputs_give_one_line(synth):
     assert json.loads(render.render_json(result))["changed"] is False
 
 
-def test_database_identifier_change_is_a_stateful_replacement(compare):
-    result = compare(db_identifier="sophia-data-postgres-dev-green")
+def test_database_username_change_is_a_stateful_replacement(compare):
+    result = compare(db_username="admin")
     assert categories(result) == {"stateful-replaced"}
     (res,) = [r for s in result.stacks for r in s.resources]
     assert res.action == "replace" and res.address.startswith("aws_db_instance.")
     (change,) = res.changes
-    assert (change.path, change.old, change.new, change.forces_replacement) == (
-        "identifier",
-        "sophia-data-postgres-dev-blue",
-        "sophia-data-postgres-dev-green",
-        True,
-    )
+    assert (change.path, change.old, change.new, change.forces_replacement) == ("username", "sophia", "admin", True)
+
+
+def test_database_identifier_change_is_an_in_place_rename(compare):
+    """aws 5.100.0 renames an RDS instance in place (ModifyDBInstance): the provider's plan
+    says so, where the old hand-written table called it a replacement."""
+    result = compare(db_identifier="sophia-data-postgres-dev-green")
+    (res,) = [r for s in result.stacks for r in s.resources]
+    assert res.action == "change" and not result.risks
+
+
+def test_ecr_encryption_is_a_replacement(synth):
+    """Issue 12: encryption_type and kms_key of an ECR repository are force-new."""
+
+    def repository(app: App, encryption: str) -> None:
+        stack = TerraformStack(app, "ai-dev")
+        aws.provider.AwsProvider(stack, "aws", region="us-west-2")
+        config = aws.ecr_repository.EcrRepositoryEncryptionConfiguration(
+            encryption_type=encryption, kms_key=KEY if encryption == "KMS" else None
+        )
+        aws.ecr_repository.EcrRepository(stack, "models", name="sophia-ai-models-dev", encryption_configuration=[config])
+
+    outs = {}
+    for encryption in ("AES256", "KMS"):
+        app = App(outdir=str(synth(Knobs()).parent.parent / f"ecr-{encryption}"))
+        repository(app, encryption)
+        app.synth()
+        outs[encryption] = loader.load(app.outdir)
+    result = comparison.compare(outs["AES256"], outs["KMS"])
+    (res,) = [r for s in result.stacks for r in s.resources]
+    assert res.action == "replace"
+    assert {c.path: c.forces_replacement for c in res.changes} == {
+        "encryption_configuration[0].encryption_type": True,
+        "encryption_configuration[0].kms_key": True,
+    }
+    assert categories(result) == {"stateful-replaced"}
 
 
 def test_deletion_protection_turned_off(compare):
@@ -308,7 +340,7 @@ def test_token_references_are_kept_verbatim():
 
 
 def test_markdown_and_json_are_deterministic(synth):
-    base, head = synth(Knobs()), synth(replace(Knobs(), db_identifier="x-green", ingress_cidr="0.0.0.0/0"))
+    base, head = synth(Knobs()), synth(replace(Knobs(), db_username="admin", ingress_cidr="0.0.0.0/0"))
     first = comparison.compare(loader.load(base), loader.load(head))
     second = comparison.compare(loader.load(base), loader.load(head))
     assert render.render_markdown(first) == render.render_markdown(second)
@@ -382,8 +414,8 @@ def test_removed_deny_statement_and_condition_widen_a_policy():
 
 
 def test_done_when_scenario_flags_exactly_the_database_and_the_open_group(compare):
-    """A change that renames a database, opens a security group and adds a bucket."""
-    result = compare(db_identifier="sophia-data-postgres-dev-green", ingress_cidr="0.0.0.0/0", extra_bucket=True)
+    """A change that replaces a database, opens a security group and adds a bucket."""
+    result = compare(db_username="admin", ingress_cidr="0.0.0.0/0", extra_bucket=True)
     assert sorted((r.category, r.address.split(".")[0]) for r in result.risks) == [
         ("open-ingress", "aws_security_group"),
         ("stateful-replaced", "aws_db_instance"),
