@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         if message is None:
             raise
         print(f"synth failed: {message}", file=sys.stderr)
-        print(f"synth failed: {outdir}/ was left unchanged", file=sys.stderr)
+        if not isinstance(exc, folders.OutdirError):  # a refused folder was never touched
+            print(f"synth failed: {outdir}/ was left unchanged", file=sys.stderr)
         return 1
     print(f"synth: wrote {folders.describe_output(written)}")
     return 0
