@@ -463,3 +463,29 @@ def test_base_ref_is_synthesized_in_a_temporary_worktree(tmp_path, monkeypatch, 
     # The temporary worktree is gone.
     listing = subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True, check=True).stdout
     assert len(listing.strip().splitlines()) == 1
+
+
+def test_save_base_never_deletes_a_folder_the_user_owns(tmp_path, monkeypatch, capsys):
+    """Issue 12: ``--save-base DIR`` deleted what DIR held. It is refused before the
+    synthesis and left as it was; a previous synthesis output is replaced."""
+    import subprocess
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "main.py").write_text(FAKE_APP)
+    (repo / "bucket.txt").write_text("sophia-old\n")
+    for args in (["init", "-q"], ["add", "."], ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "base"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+    monkeypatch.chdir(repo)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("precious")
+    assert cli.main(["--base-ref", "HEAD", "--save-base", str(mine)]) == 1
+    err = capsys.readouterr().err
+    assert "--save-base folder" in err and "is not a previous synthesis output: it holds notes.txt" in err
+    assert (mine / "notes.txt").read_text() == "precious" and sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    assert cli.main(["--base-ref", "HEAD", "--save-base", str(repo)]) == 1  # the repository itself
+    assert "is the working directory" in capsys.readouterr().err and (repo / "main.py").exists()
+    assert cli.main(["--base-ref", "HEAD", "--save-base", str(tmp_path / "base")]) == 0
+    assert cli.main(["--base-ref", "HEAD", "--save-base", str(tmp_path / "base")]) == 0  # its own output: replaced
+    assert (tmp_path / "base" / "manifest.json").is_file()
