@@ -17,10 +17,11 @@ out (state set, configuration empty). An attribute that is neither is not probed
 table lists what was.
 
 **kubernetes (2.38.0)**: no provider binary here, so the facts come from the provider's Go
-source (``ForceNew: true`` in the SDKv2 schema of each resource, nested ``Elem``
-resources and same-file schema helpers followed): ``--source`` is a folder with the
-files of hashicorp/terraform-provider-kubernetes (``kubernetes/*.go``), and the commit
-they were taken from is written into the table with ``--commit``.
+source (``ForceNew`` in the SDKv2 schema of each resource: nested ``Elem`` resources,
+schema helpers with boolean arguments and maps built step by step are followed; a helper
+whose source is not given is listed as unresolved): ``--source`` is a folder with files
+of hashicorp/terraform-provider-kubernetes (``kubernetes/*.go``), each naming in its
+first line the commit it comes from.
 
 The tables are JSON (``sophia_infra/review/force_new_<provider>.json``), sorted, with the
 source and version named; ``sophia_infra/review/diff.py`` reads them through
@@ -341,10 +342,12 @@ class GoSchemas:
         bound = {p: args.get(p) for p in params}
         found: set[str] = set()
         # The first map of schemas in the function: map[string]*schema.Schema{ ... }
-        for i in range(len(body) - 1):
+        for i in range(len(body) - 2):
             if body[i] == "Schema" and body[i + 1] == ":" and body[i + 2].startswith("map"):
                 brace = body.index("{", i + 2)
                 return self._map(body, brace, bound, prefix)
+            if body[i] == "Schema" and body[i + 1] == ":" and body[i + 3 : i + 4] == ["("]:
+                return self._call(body, i + 2, bound, prefix, as_map=True)
             if body[i] == "map" and body[i + 1] == "[" and "schema.Schema" in body[i : i + 8] and "{" in body[i : i + 8]:
                 brace = body.index("{", i)
                 return self._map(body, brace, bound, prefix)
@@ -373,22 +376,50 @@ class GoSchemas:
         if name in self.functions:
             for param, arg in zip(self.functions[name][0], args, strict=False):
                 values[param] = self._bool(arg, bound)
+            params, body = self.functions[name]
+            # A wrapper that marks the schema it is given: s.ForceNew = true; return s.
+            if params and "".join(body).count(f"{params[0]}.ForceNew=true") and args and args[0][1:2] == ["("]:
+                return {key} | self._call(tokens, tokens.index(args[0][0], at + 2), bound, key, as_map)
         if as_map:
             return self._from_function(name, values, key)
         return self._schema_function(name, values, key)
 
     def _schema_function(self, name: str, args: dict, key: str) -> set[str]:
-        """A helper returning one *schema.Schema (``return &schema.Schema{...}``)."""
+        """A helper returning one *schema.Schema (``return &schema.Schema{...}``, or another helper's)."""
         if name not in self.functions:
             self.unresolved.add(name)
             return set()
         params, body = self.functions[name]
         bound = {p: args.get(p) for p in params}
         for i, token in enumerate(body):
-            if token == "return" and "schema.Schema" in body[i + 1 : i + 4]:
+            if token != "return":
+                continue
+            if "schema.Schema" in body[i + 1 : i + 4]:
                 return self._schema(body, body.index("{", i), bound, key)
+            if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", body[i + 1]) and body[i + 2] == "(":
+                return self._call(body, i + 1, bound, key, as_map=False)
         self.unresolved.add(name)
         return set()
+
+    def _variable(self, tokens: list[str], name: str, bound: dict, prefix: str) -> set[str]:
+        """Paths of a map of schemas built step by step in a function body:
+        ``fields := helper(...)``, ``fields["k"] = &schema.Schema{...}``, ``fields["k"].ForceNew = true``."""
+        found: set[str] = set()
+        for i, token in enumerate(tokens[:-4]):
+            if token != name:
+                continue
+            if tokens[i + 1] in (":=", "=") or tokens[i + 1 : i + 3] == [":", "="]:
+                at = i + (2 if tokens[i + 1] in (":=", "=") else 3)
+                if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", tokens[at]) and tokens[at + 1] == "(":
+                    found |= self._call(tokens, at, bound, prefix, as_map=True)
+            elif tokens[i + 1] == "[" and tokens[i + 2].startswith('"') and tokens[i + 3] == "]":
+                key = prefix + json.loads(tokens[i + 2])
+                rest = tokens[i + 4 : i + 10]
+                if rest[:1] == ["="] and "schema.Schema" in "".join(rest[:4]):
+                    found |= self._schema(tokens, tokens.index("{", i + 4), bound, key)
+                elif rest[:4] == [".", "ForceNew", "=", "true"]:
+                    found.add(key)
+        return found
 
     def _bool(self, expr: list[str], bound: dict) -> bool | None:
         text = "".join(expr)
@@ -417,28 +448,41 @@ class GoSchemas:
                             found |= self._map(tokens, tokens.index("{", a + 2), bound, key + ".")
                         elif rest and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", rest[0]) and rest[1:2] == ["("]:
                             found |= self._call(tokens, a + 2, bound, key + ".", as_map=True)
+                        elif len(rest) == 1 and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", rest[0]):
+                            found |= self._variable(tokens, rest[0], bound, key + ".")
             elif field == "Elem" and value and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value[0]) and value[1:2] == ["("]:
                 # Elem: someResource() returning &schema.Resource{Schema: ...}
                 found |= self._call(tokens, first + 2, bound, key + ".", as_map=True)
         return found
 
 
-_PROVIDER_ENTRY = re.compile(r'"(kubernetes_[a-z0-9_]+)"\s*:\s*([A-Za-z_][A-Za-z0-9_.]*)\(\)')
+_PROVIDER_ENTRY = re.compile(r'"(kubernetes_[a-z0-9_]+)"\s*:\s*([A-Za-z_][A-Za-z0-9_.]*)\(')
 
 
-def kubernetes_table(out: Path, source: Path) -> dict[str, Any]:
-    provider = (source / "provider.go").read_text(encoding="utf-8")
-    factories = {rtype: factory.split(".")[-1] for rtype, factory in _PROVIDER_ENTRY.findall(provider)}
+def _factory_by_convention(rtype: str) -> str:
+    """``kubernetes_pod_disruption_budget_v1`` -> ``resourceKubernetesPodDisruptionBudgetV1``,
+    the provider's naming (used when provider.go is not among the source files)."""
+    return "resource" + "".join(part.capitalize() for part in rtype.split("_"))
+
+
+def kubernetes_table(out: Path, source: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    provider = source / "provider.go"
+    factories = {}
+    if provider.is_file():
+        factories = {t: f.split(".")[-1] for t, f in _PROVIDER_ENTRY.findall(provider.read_text(encoding="utf-8"))}
     schemas = GoSchemas(source)
     types: dict[str, Any] = {}
     for rtype in synthesized_types(out, "kubernetes_"):
-        if rtype not in factories:
-            sys.exit(f"{rtype}: not registered in {source / 'provider.go'}")
-        before = set(schemas.unresolved)
-        forced = schemas.resource(factories[rtype])
-        types[rtype] = {"force_new": sorted(forced), "unresolved_helpers": sorted(schemas.unresolved - before)}
+        factory = factories.get(rtype, _factory_by_convention(rtype))
+        if factory not in schemas.functions:
+            sys.exit(f"{rtype}: {factory} is not in the source files of {source}")
+        schemas.unresolved = set()
+        forced = schemas.resource(factory)
+        types[rtype] = {"force_new": sorted(forced), "unresolved_helpers": sorted(schemas.unresolved)}
         print(f"{rtype}: {len(forced)} force-new attributes", file=sys.stderr)
-    return types
+    # Each file names the commit it was taken from in its first line.
+    files = {p.name: p.read_text(encoding="utf-8").splitlines()[0].lstrip("/ ") for p in sorted(source.glob("*.go"))}
+    return types, files
 
 
 # --- main -------------------------------------------------------------------------------
@@ -449,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("provider", choices=("aws", "kubernetes"))
     parser.add_argument("--out", default=str(ROOT / "cdktf.out"), help="the synthesized app (default: cdktf.out)")
     parser.add_argument("--source", help="kubernetes: folder with the provider's kubernetes/*.go files")
-    parser.add_argument("--commit", help="kubernetes: the commit the source files were taken from")
+    parser.add_argument("--note", help="kubernetes: how the source files were obtained (written into the table)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.provider == "aws":
@@ -462,14 +506,17 @@ def main(argv: list[str] | None = None) -> int:
             "types": aws_table(out),
         }
     else:
-        if not args.source or not args.commit:
-            parser.error("kubernetes needs --source DIR and --commit SHA")
+        if not args.source:
+            parser.error("kubernetes needs --source DIR")
+        types, files = kubernetes_table(out, Path(args.source))
         table = {
             "provider": "registry.terraform.io/hashicorp/kubernetes",
             "version": KUBERNETES_VERSION,
-            "source": f"hashicorp/terraform-provider-kubernetes Go source at commit {args.commit}: ForceNew: true in "
-            "the SDKv2 schema of each resource (tools/gen_force_new.py kubernetes)",
-            "types": kubernetes_table(out, Path(args.source)),
+            "source": "hashicorp/terraform-provider-kubernetes Go source: ForceNew in the SDKv2 schema of each "
+            "resource, helpers followed where their source was given (tools/gen_force_new.py kubernetes). "
+            + (args.note or ""),
+            "source_files": files,
+            "types": types,
         }
     target = TABLES / f"force_new_{args.provider}.json"
     target.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n", encoding="utf-8")
