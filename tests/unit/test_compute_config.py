@@ -56,8 +56,8 @@ def test_bad_eks_values_are_refused(change, message):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda d: d.update(min_size=2, desired_size=1), "got min_size=2, desired_size=1, max_size=2"),
-        (lambda d: d.update(desired_size=3), "got min_size=0, desired_size=3, max_size=2"),
+        (lambda d: d.update(min_size=2, desired_size=1, max_size=2), "got min_size=2, desired_size=1, max_size=2"),
+        (lambda d: d.update(desired_size=3, max_size=2), "got min_size=0, desired_size=3, max_size=2"),
         (lambda d: d.update(capacity_type="RESERVED"), "Input should be 'ON_DEMAND' or 'SPOT'"),
         (lambda d: d.update(ami_type="AL2_x86_64_GPU"), "Input should be 'AL2023_x86_64_NVIDIA'"),
         (lambda d: d["root_volume"].update(iops=100), "greater than or equal to 3000"),
