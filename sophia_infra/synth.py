@@ -15,9 +15,9 @@ from pathlib import Path
 
 from cdktf import App
 
+import sophia_config as config_mod
 from constructs_lib import guards
 from constructs_lib.errors import ValidationError
-from sophia_infra import config as config_mod
 
 DEFAULT_OUTDIR = "cdktf.out"
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"

@@ -20,10 +20,10 @@ from constructs_lib import tagging
 from constructs_lib.errors import ValidationError
 from constructs_lib.monitoring.alarms import AlarmProps, Comparison, MetricAlarm, TreatMissingData
 from constructs_lib.monitoring.dashboard_widgets import Metric
+from constructs_lib.monitoring.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps, check_retention
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.security.policy import Condition, Principal, Statement, policy_document
-from sophia_infra.config_types import LOG_RETENTION_DAYS
 
 TLS_POLICIES = ("Policy-Min-TLS-1-2-2019-07", "Policy-Min-TLS-1-2-PFS-2023-10")
 _ENGINE = re.compile(r"^OpenSearch_\d+\.\d+$")
@@ -120,13 +120,15 @@ class VectorDatabase(Construct):
         self.security_group = self._security_group(props)
         self.master_role_arn: str = props.master_role_arn or self._master_role(props, account_root, domain_arn)
         self.log_groups = {
-            log_type: aws.cloudwatch_log_group.CloudwatchLogGroup(
+            log_type: EncryptedLogGroup(
                 self,
                 f"log-{log_type.lower().replace('_', '-')}",
-                name=check(f"/aws/opensearch/{props.domain_name}/{log_type.lower().replace('_', '-')}", ResourceKind.LOG_GROUP),
-                retention_in_days=props.log_retention_days,
-                kms_key_id=props.log_kms_key_arn,
-            )
+                EncryptedLogGroupProps(
+                    name=f"/aws/opensearch/{props.domain_name}/{log_type.lower().replace('_', '-')}",
+                    retention_days=props.log_retention_days,
+                    kms_key_arn=props.log_kms_key_arn,
+                ),
+            ).resource
             for log_type in LOG_TYPES
         }
         log_policy = self._log_resource_policy(props, identity.account_id, domain_arn)
@@ -259,10 +261,7 @@ class VectorDatabase(Construct):
             raise ValidationError(
                 f"{where}: automated_snapshot_start_hour must be 0..23, got {p.automated_snapshot_start_hour!r}"
             )
-        if p.log_retention_days not in LOG_RETENTION_DAYS:
-            raise ValidationError(
-                f"{where}: log_retention_days must be a CloudWatch Logs retention, got {p.log_retention_days!r}"
-            )
+        check_retention(where, "log_retention_days", p.log_retention_days)
         for name in ("kms_key_arn", "log_kms_key_arn", "alarm_topic_arn"):
             if not getattr(p, name):
                 raise ValidationError(f"{where}: {name} is required, got {getattr(p, name)!r}")

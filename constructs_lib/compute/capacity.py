@@ -1,5 +1,5 @@
 """How many pods of one shape a node group can ever hold: the arithmetic behind the
-synthesis-time capacity check (``sophia_infra/config.py``), on the facts of
+synthesis-time capacity check (``sophia_config/model.py``), on the facts of
 :mod:`constructs_lib.compute.instance_types`.
 
 A pod lands on one node, so a group's capacity is counted in whole pods per node (the

@@ -28,6 +28,7 @@ from constructs_lib import tagging
 from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
 from constructs_lib.compute.managed_node_group import ManagedNodeGroup
 from constructs_lib.errors import ValidationError
+from constructs_lib.monitoring.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.security.policy import Principal, Statement, policy_document
@@ -126,14 +127,16 @@ class EksCluster(Construct):
         self._partition = partition = aws.data_aws_partition.DataAwsPartition(self, "partition").partition
 
         self.role, role_dependencies = self._cluster_role(props, partition)
-        self.log_group = aws.cloudwatch_log_group.CloudwatchLogGroup(
+        self.log_group = EncryptedLogGroup(
             self,
             "log-group",
-            # The name EKS writes to: created first, EKS uses this group as it is.
-            name=f"/aws/eks/{props.cluster_name}/cluster",
-            retention_in_days=props.log_retention_days,
-            kms_key_id=props.log_kms_key_arn,
-        )
+            EncryptedLogGroupProps(
+                # The name EKS writes to: created first, EKS uses this group as it is.
+                name=f"/aws/eks/{props.cluster_name}/cluster",
+                retention_days=props.log_retention_days,
+                kms_key_arn=props.log_kms_key_arn,
+            ),
+        ).resource
         vpc = aws.eks_cluster.EksClusterVpcConfig(
             subnet_ids=list(props.subnet_ids),
             endpoint_private_access=True,
@@ -294,13 +297,13 @@ class EksCluster(Construct):
             )
             role_arn = role.role_arn
         log_groups = [
-            aws.cloudwatch_log_group.CloudwatchLogGroup(
+            EncryptedLogGroup(
                 self,
                 f"{addon.name}-log-{_slug(name)}",
-                name=name,
-                retention_in_days=self.props.log_retention_days,
-                kms_key_id=self.props.log_kms_key_arn,
-            )
+                EncryptedLogGroupProps(
+                    name=name, retention_days=self.props.log_retention_days, kms_key_arn=self.props.log_kms_key_arn
+                ),
+            ).resource
             for name in addon.log_group_names
         ]
         resource = aws.eks_addon.EksAddon(

@@ -28,9 +28,9 @@ from cdktf import TerraformStack, Token
 from constructs import Construct
 
 from constructs_lib.errors import ValidationError
+from constructs_lib.monitoring.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps, check_retention
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
-from sophia_infra.config_types import LOG_RETENTION_DAYS
 
 MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *range(31, 732, 31))
@@ -133,10 +133,7 @@ class PostgresSettings:
         for log in settings.log_exports:
             if log not in LOG_EXPORTS:
                 raise ValidationError(f"{where}: log_exports entries must be one of {LOG_EXPORTS}, got {log!r}")
-        if settings.log_retention_days not in LOG_RETENTION_DAYS:
-            raise ValidationError(
-                f"{where}: log_retention_days must be a CloudWatch Logs value, got {settings.log_retention_days}"
-            )
+        check_retention(where, "log_retention_days", settings.log_retention_days)
         if not _USERNAME.fullmatch(settings.master_username) or settings.master_username in _RESERVED_USERNAMES:
             raise ValidationError(
                 f"{where}: master_username must be lowercase letters, digits and '_' and not reserved by RDS, "
@@ -202,13 +199,15 @@ class PostgresInstance(Construct):
         # RDS creates these on first export with no retention and no encryption;
         # creating them first keeps them bounded and encrypted with our key.
         self.log_groups = [
-            aws.cloudwatch_log_group.CloudwatchLogGroup(
+            EncryptedLogGroup(
                 self,
                 f"log-{log}",
-                name=f"/aws/rds/instance/{props.identifier}/{log}",
-                retention_in_days=settings.log_retention_days,
-                kms_key_id=props.log_kms_key_arn,
-            )
+                EncryptedLogGroupProps(
+                    name=f"/aws/rds/instance/{props.identifier}/{log}",
+                    retention_days=settings.log_retention_days,
+                    kms_key_arn=props.log_kms_key_arn,
+                ),
+            ).resource
             for log in settings.log_exports
         ]
         self.instance = aws.db_instance.DbInstance(

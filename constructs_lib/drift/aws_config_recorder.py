@@ -7,7 +7,7 @@ recording and can only do so once a delivery channel exists.
 
 AWS allows one recorder and one delivery channel per account and region; the
 configuration (``drift.record_config``) says which environment owns them, and
-``sophia_infra.config.load`` refuses two owners.
+``sophia_config.load`` refuses two owners.
 
 The notification topic is not KMS-encrypted: AWS Config cannot publish to
 encrypted SNS topics (https://docs.aws.amazon.com/config/latest/developerguide/sns-topic-policy.html).
