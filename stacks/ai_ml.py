@@ -94,9 +94,6 @@ class AiMlStack(EnvironmentStack):
                 node_role_name=name("ai", "gpu-node-role", kind=ResourceKind.IAM_ROLE),
                 subnet_ids=networking.private_subnet_ids,
                 security_group_ids=(compute.cluster_security_group_id, compute.node_security_group_id),
-                # S3 read on this one bucket (and its key, via S3), not AmazonS3ReadOnlyAccess.
-                model_bucket_arn=self.model_bucket_arn,
-                model_bucket_kms_key_arn=security.kms_key_arn("data"),
                 instance_types=tuple(gpu.instance_types),
                 capacity_type=gpu.capacity_type,
                 ami_type=gpu.ami_type,
@@ -112,6 +109,8 @@ class AiMlStack(EnvironmentStack):
                 instance_tags={**ctx.default_tags, "Component": "ai"},
             ),
         )
+        # S3 read on the artifacts bucket only (and its key, via S3), not AmazonS3ReadOnlyAccess.
+        self.model_registry.grant_read_artifacts(self.gpu_nodes.node_role_name)
         self.gpu_node_group_name: str = self.gpu_nodes.node_group_name
         self.gpu_node_role_arn: str = self.gpu_nodes.node_role_arn
         self.output("gpu_node_group_name", self.gpu_node_group_name, "GPU managed node group (model servers)")

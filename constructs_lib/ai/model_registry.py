@@ -17,7 +17,7 @@ from constructs_lib import tagging
 from constructs_lib.errors import ValidationError
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
-from constructs_lib.security.policy import Condition, Statement, policy_document
+from constructs_lib.security.policy import Statement, policy_document
 from constructs_lib.storage.secure_bucket import (
     LifecycleRule,
     SecureBucket,
@@ -106,7 +106,6 @@ class ModelRegistry(Construct):
         self.props = props
         self._validate(id_, props)
         self._grants = 0
-        self._region: str | None = None
 
         self.repository = aws.ecr_repository.EcrRepository(
             self,
@@ -236,8 +235,9 @@ class ModelRegistry(Construct):
         ])
 
     def grant_read_artifacts(self, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
-        """Let the role read model artifacts (list the bucket, get objects, decrypt them)."""
-        return self._grant(role_name, "read-artifacts", self._artifact_read_statements())
+        """Let the role read model artifacts: :meth:`SecureBucket.read_statements` of the
+        artifacts bucket (list it, get objects, decrypt them through S3 only)."""
+        return self._grant(role_name, "read-artifacts", self.artifacts.read_statements())
 
     def grant_push(self, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
         """Let the role (a CI pipeline) push images and write artifacts. It cannot delete
@@ -245,14 +245,8 @@ class ModelRegistry(Construct):
         return self._grant(role_name, "push", [
             self._authorization_token(),
             Statement(sid="PushModelImages", actions=_PUSH_ACTIONS, resources=(self.repository_arn,)),
-            *self._artifact_read_statements(),
-            Statement(sid="WriteArtifacts", actions=("s3:PutObject",), resources=(f"{self.bucket_arn}/*",)),
-            Statement(
-                sid="EncryptArtifacts",
-                actions=("kms:GenerateDataKey",),
-                resources=(self.props.kms_key_arn,),
-                conditions=(self._via_s3(),),
-            ),
+            *self.artifacts.read_statements(),
+            *self.artifacts.write_statements(delete=False),
         ])
 
     @staticmethod
@@ -260,21 +254,6 @@ class ModelRegistry(Construct):
         # GetAuthorizationToken has no resource-level permissions: it must be "*"
         # (https://docs.aws.amazon.com/AmazonECR/latest/userguide/security_iam_service-with-iam.html).
         return Statement(sid="EcrLogin", actions=("ecr:GetAuthorizationToken",), resources=("*",))
-
-    def _artifact_read_statements(self) -> list[Statement]:
-        return [
-            Statement(sid="ListArtifacts", actions=("s3:ListBucket",), resources=(self.bucket_arn,)),
-            Statement(sid="ReadArtifacts", actions=("s3:GetObject", "s3:GetObjectVersion"), resources=(f"{self.bucket_arn}/*",)),
-            Statement(
-                sid="DecryptArtifacts", actions=("kms:Decrypt",), resources=(self.props.kms_key_arn,), conditions=(self._via_s3(),)
-            ),
-        ]
-
-    def _via_s3(self) -> Condition:
-        # The key is shared with other data stores: usable by the grantee only through S3.
-        if self._region is None:
-            self._region = aws.data_aws_region.DataAwsRegion(self, "region").name
-        return Condition("StringEquals", "kms:ViaService", (f"s3.{self._region}.amazonaws.com",))
 
     def _grant(self, role_name: str, what: str, statements: list[Statement]) -> aws.iam_role_policy.IamRolePolicy:
         self._grants += 1
