@@ -80,7 +80,7 @@ class AiMlStack(EnvironmentStack):
                     service_account=account,
                 ),
             )
-            self.model_registry.grant_read_artifacts(role.role_name)
+            self.model_registry.grant_read_artifacts(f"model-{model.name}", role.role_name)
             self.model_roles[model.name] = role
         self.model_role_arns: dict[str, str] = {n: r.role_arn for n, r in self.model_roles.items()}
 
@@ -110,7 +110,7 @@ class AiMlStack(EnvironmentStack):
             ),
         )
         # S3 read on the artifacts bucket only (and its key, via S3), not AmazonS3ReadOnlyAccess.
-        self.model_registry.grant_read_artifacts(self.gpu_nodes.node_role_name)
+        self.model_registry.grant_read_artifacts("gpu-nodes", self.gpu_nodes.node_role_name)
         self.gpu_node_group_name: str = self.gpu_nodes.node_group_name
         self.gpu_node_role_arn: str = self.gpu_nodes.node_role_arn
         self.output("gpu_node_group_name", self.gpu_node_group_name, "GPU managed node group (model servers)")

@@ -7,7 +7,7 @@ data), labels and a ``NoSchedule`` taint set by EKS rather than by kubelet
 flags, desired size left to the cluster autoscaler, scale-from-zero hints for
 it, and no S3 access of its own instead of ``AmazonS3ReadOnlyAccess`` on every
 bucket of the account: the owner of a bucket grants the node role what it may
-read (``ModelRegistry.grant_read_artifacts(node_group.node_role_name)``).
+read (``ModelRegistry.grant_read_artifacts("gpu-nodes", node_group.node_role_name)``).
 """
 
 from __future__ import annotations

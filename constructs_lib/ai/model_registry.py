@@ -105,7 +105,6 @@ class ModelRegistry(Construct):
         tagging.set_component(self, "ai")
         self.props = props
         self._validate(id_, props)
-        self._grants = 0
 
         self.repository = aws.ecr_repository.EcrRepository(
             self,
@@ -227,22 +226,26 @@ class ModelRegistry(Construct):
 
     # --- grants -----------------------------------------------------------------------------
 
-    def grant_pull(self, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
+    # Each grant is named after its grantee (``grant-<grantee_id>-<access>``), not after the
+    # order of the calls: with a counter, removing one model would renumber, and so replace
+    # (``role`` and ``name`` force a new role policy), every grant made after it.
+
+    def grant_pull(self, grantee_id: str, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
         """Let the role pull images from this repository (and no other)."""
-        return self._grant(role_name, "pull", [
+        return self._grant(grantee_id, role_name, "pull", [
             self._authorization_token(),
             Statement(sid="PullModelImages", actions=_PULL_ACTIONS, resources=(self.repository_arn,)),
         ])
 
-    def grant_read_artifacts(self, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
+    def grant_read_artifacts(self, grantee_id: str, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
         """Let the role read model artifacts: :meth:`SecureBucket.read_statements` of the
         artifacts bucket (list it, get objects, decrypt them through S3 only)."""
-        return self._grant(role_name, "read-artifacts", self.artifacts.read_statements())
+        return self._grant(grantee_id, role_name, "read-artifacts", self.artifacts.read_statements())
 
-    def grant_push(self, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
+    def grant_push(self, grantee_id: str, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
         """Let the role (a CI pipeline) push images and write artifacts. It cannot delete
         images or change the repository; with immutable tags it cannot overwrite a release."""
-        return self._grant(role_name, "push", [
+        return self._grant(grantee_id, role_name, "push", [
             self._authorization_token(),
             Statement(sid="PushModelImages", actions=_PUSH_ACTIONS, resources=(self.repository_arn,)),
             *self.artifacts.read_statements(),
@@ -255,9 +258,10 @@ class ModelRegistry(Construct):
         # (https://docs.aws.amazon.com/AmazonECR/latest/userguide/security_iam_service-with-iam.html).
         return Statement(sid="EcrLogin", actions=("ecr:GetAuthorizationToken",), resources=("*",))
 
-    def _grant(self, role_name: str, what: str, statements: list[Statement]) -> aws.iam_role_policy.IamRolePolicy:
-        self._grants += 1
-        id_ = f"grant-{self._grants}-{what}"
+    def _grant(
+        self, grantee_id: str, role_name: str, what: str, statements: list[Statement]
+    ) -> aws.iam_role_policy.IamRolePolicy:
+        id_ = f"grant-{grantee_id}-{what}"
         document = policy_document(self, f"{id_}-document", statements)
         return aws.iam_role_policy.IamRolePolicy(
             self,

@@ -31,7 +31,7 @@ def synth(props: ModelRegistryProps = PROPS, grants: tuple[str, ...] = ()) -> di
     stack = TerraformStack(app, "test")
     registry = ModelRegistry(stack, "registry", props)
     for grant in grants:
-        getattr(registry, f"grant_{grant}")(f"{grant}-role")
+        getattr(registry, f"grant_{grant}")(grant.replace("_", "-"), f"{grant}-role")
     return json.loads(CdktfTesting.synth(stack))
 
 
@@ -142,3 +142,17 @@ def test_kms_use_is_limited_to_requests_through_s3(registry):
 def test_invalid_props_are_rejected_with_the_value(change, message):
     with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
         ModelRegistry(TerraformStack(CdktfTesting.app(), "test"), "registry", replace(PROPS, **change))
+
+
+def test_a_grant_is_named_after_its_grantee_not_after_the_order_of_calls():
+    # Removing a grantee must leave every other grant's address (and so its role policy) alone.
+    def addresses(grantees: tuple[str, ...]) -> dict[str, str]:
+        stack = TerraformStack(CdktfTesting.app(), "test")
+        registry = ModelRegistry(stack, "registry", PROPS)
+        for grantee in grantees:
+            registry.grant_read_artifacts(grantee, f"{grantee}-role")
+        policies = json.loads(CdktfTesting.synth(stack))["resource"]["aws_iam_role_policy"]
+        return {policy["role"]: key for key, policy in policies.items()}
+
+    both = addresses(("model-a", "model-b"))
+    assert addresses(("model-b",)) == {"model-b-role": both["model-b-role"]}
