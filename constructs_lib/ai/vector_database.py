@@ -18,6 +18,7 @@ from constructs import Construct
 
 from constructs_lib import tagging
 from constructs_lib.errors import ValidationError
+from constructs_lib.monitoring import metrics
 from constructs_lib.monitoring.alarms import AlarmProps, Comparison, MetricAlarm, TreatMissingData
 from constructs_lib.monitoring.dashboard_widgets import Metric
 from constructs_lib.monitoring.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps, check_retention
@@ -100,6 +101,7 @@ class VectorDatabase(Construct):
 
     Outputs: ``domain_name``, ``domain_arn``, ``domain_endpoint``, ``security_group_id``,
     ``master_role_arn``, ``log_group_names`` (log type -> name), ``alarm_names``.
+    Metrics: :meth:`metric`.
     """
 
     def __init__(self, scope: Construct, id_: str, props: VectorDatabaseProps):
@@ -216,6 +218,14 @@ class VectorDatabase(Construct):
         self.log_group_names: dict[str, str] = {t: g.name for t, g in self.log_groups.items()}
         self.alarms = self._alarms(props)
         self.alarm_names: tuple[str, ...] = tuple(a.alarm_name for a in self.alarms)
+
+    # --- metrics ------------------------------------------------------------------------
+
+    def metric(self, metric_name: str, *, stat: str = "Maximum", period: int = 60) -> Metric:
+        """The domain's ``AWS/ES`` metric ``metric_name`` (``ClusterStatus.red``, ``FreeStorageSpace``...),
+        with the dimensions :func:`metrics.opensearch` states: without the account id (the seed's
+        placeholder) an alarm matches no data and never fires."""
+        return metrics.opensearch(metric_name, self.domain.domain_name, self.account_id, stat=stat, period=period)
 
     # --- validation ---------------------------------------------------------------------
 
@@ -375,9 +385,6 @@ class VectorDatabase(Construct):
                        TreatMissingData.NOT_BREACHING,
                        "The cluster is blocking writes (storage or memory pressure): indexing fails."),
         ]
-        # AWS/ES metrics are published per (DomainName, ClientId); without the account id
-        # (the seed's placeholder) the alarm matches no data and never fires.
-        dimensions = (("DomainName", self.domain.domain_name), ("ClientId", self.account_id))
         return [
             MetricAlarm(
                 self,
@@ -385,7 +392,7 @@ class VectorDatabase(Construct):
                 AlarmProps(
                     alarm_name=check(f"{p.domain_name}-{spec.id}", ResourceKind.CLOUDWATCH_ALARM),
                     description=f"OpenSearch {p.domain_name}: {spec.description}",
-                    metric=Metric("AWS/ES", spec.metric, dimensions=dimensions, stat=spec.stat, period=spec.period),
+                    metric=self.metric(spec.metric, stat=spec.stat, period=spec.period),
                     comparison=spec.comparison,
                     threshold=spec.threshold,
                     evaluation_periods=spec.evaluation_periods,
