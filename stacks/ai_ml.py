@@ -9,7 +9,6 @@ from constructs_lib.ai.model_deployment import service_account_of
 from constructs_lib.ai.model_registry import ModelRegistry, ModelRegistryProps
 from constructs_lib.ai.vector_database import VectorDatabase, VectorDatabaseProps
 from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
-from constructs_lib.compute.managed_node_group import RootVolume
 from constructs_lib.naming import ResourceKind
 from stacks.base import EnvironmentStack, StackContext
 from stacks.compute import ComputeStack
@@ -101,11 +100,7 @@ class AiMlStack(EnvironmentStack):
                 max_size=gpu.max_size,
                 desired_size=gpu.desired_size,
                 gpus_per_instance=gpu.gpus_per_node,
-                root_volume=RootVolume(
-                    size_gib=gpu.root_volume.size_gib,
-                    iops=gpu.root_volume.iops,
-                    throughput_mibps=gpu.root_volume.throughput_mibps,
-                ),
+                root_volume=gpu.root_volume,
                 instance_tags={**ctx.default_tags, "Component": "ai"},
             ),
         )

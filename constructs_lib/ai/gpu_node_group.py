@@ -35,6 +35,9 @@ GPU_RESOURCE = "nvidia.com/gpu"
 GPU_LABELS: Mapping[str, str] = {"nvidia.com/gpu": "true", "workload-type": "ml"}
 GPU_TAINT = Taint(key="nvidia.com/gpu", value="true", effect="NoSchedule")
 
+GPU_ROOT_VOLUME = RootVolume(size_gib=100)
+"""Default root (Bottlerocket: data) volume of a GPU node: CUDA images are several GiB each."""
+
 # x86 NVIDIA families (g5g is Graviton and needs an ARM AMI; inf/trn are not NVIDIA).
 _GPU_INSTANCE = re.compile(r"^(g4dn|g5|g6|g6e|gr6|p3|p3dn|p4d|p4de|p5|p5e|p5en|p6-b200)\.[a-z0-9]+$")
 
@@ -65,8 +68,8 @@ class GpuNodeGroupProps:
     """Nodes at creation; the cluster autoscaler owns it afterwards. Default: 1."""
     gpus_per_instance: int = 1
     """GPUs per node, advertised to the cluster autoscaler for scale-from-zero. Default: 1."""
-    root_volume: RootVolume = RootVolume(size_gib=100)
-    """Root (data, on Bottlerocket) volume: CUDA images are large. Default: 100 GiB gp3, 3000 IOPS, 125 MiB/s."""
+    root_volume: RootVolume = GPU_ROOT_VOLUME
+    """Root (data, on Bottlerocket) volume. Default: :data:`GPU_ROOT_VOLUME`, 100 GiB gp3, 3000 IOPS, 125 MiB/s."""
     imds_hop_limit: int = 1
     """IMDSv2 hop limit. Default 1: containers cannot reach the node role's credentials.
     The model servers read their artifacts through their own IRSA roles, and the

@@ -6,18 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sophia_config.types import InstanceType, Model
+from constructs_lib.ai.gpu_node_group import GPU_ROOT_VOLUME
+from constructs_lib.compute.managed_node_group import RootVolume
+from sophia_config.types import InstanceType, Model, library_value
 
-
-class GpuRootVolume(Model):
-    """The gp3 root volume of each GPU node (container images and model caches live here)."""
-
-    size_gib: Annotated[int, Field(ge=20, le=16384)] = 100
-    """Size in GiB. Default 100: CUDA images are several GiB each."""
-    iops: Annotated[int, Field(ge=3000, le=16000)] = 3000
-    """Provisioned IOPS (3000 is the gp3 baseline, included in the price)."""
-    throughput_mibps: Annotated[int, Field(ge=125, le=1000)] = 125
-    """Throughput in MiB/s (125 is the gp3 baseline)."""
+GpuRootVolume = library_value(RootVolume, defaults=GPU_ROOT_VOLUME, exclude=("kms_key_arn",))
+"""``size_gib``, ``iops``, ``throughput_mibps`` of the library's :class:`RootVolume` with its gp3
+limits, each defaulting to ``GPU_ROOT_VOLUME``'s; loaded as a ``RootVolume`` (``aws/ebs`` key)."""
 
 
 class GpuNodesConfig(Model):
@@ -40,7 +35,9 @@ class GpuNodesConfig(Model):
     """Most nodes the autoscaler may launch."""
     desired_size: Annotated[int, Field(ge=0)]
     """Nodes at creation only; afterwards the cluster autoscaler owns it."""
-    root_volume: GpuRootVolume = GpuRootVolume()
+    root_volume: GpuRootVolume = GPU_ROOT_VOLUME
+    """The gp3 root volume of each GPU node (container images and model caches live here).
+    Default: ``GPU_ROOT_VOLUME`` (100 GiB, 3000 IOPS, 125 MiB/s)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> GpuNodesConfig:

@@ -145,3 +145,17 @@ def test_removed_fields_are_refused_by_name(config_dir, key, change):
     # that still carries them is told which line to delete instead of silently keeping it.
     path = edit(config_dir, "staging.yaml", change)
     assert f"{path}: {key}: unknown field" in rejected(config_dir)
+
+
+def test_a_rule_of_a_library_value_reads_file_field_message_and_value(config_dir):
+    # gpu_nodes.root_volume is the library's RootVolume: its own rule (gp3's 500 IOPS per GiB)
+    # is reported like any other field's.
+    path = edit(config_dir, "dev.yaml", lambda d: d["gpu_nodes"]["root_volume"].update(size_gib=20, iops=16000))
+    assert (
+        f"{path}: gpu_nodes.root_volume: RootVolume: iops 16000 exceeds 500 IOPS per GiB of a 20 GiB gp3 volume "
+        "(value {'size_gib': 20, 'iops': 16000, 'throughput_mibps': 125})"
+    ) in rejected(config_dir)
+    path = edit(config_dir, "dev.yaml", lambda d: d["gpu_nodes"]["root_volume"].update(size_gib=20, iops=2000))
+    assert f"{path}: gpu_nodes.root_volume.iops: Input should be greater than or equal to 3000 (value 2000)" in rejected(
+        config_dir
+    )

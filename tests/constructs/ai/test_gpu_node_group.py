@@ -150,7 +150,6 @@ def test_node_role_has_no_inline_policy_of_its_own(out):
         ({"instance_types": ("m5.xlarge",)}, "NVIDIA GPU types .* got 'm5.xlarge'"),
         ({"instance_types": ("g5g.xlarge",)}, "got 'g5g.xlarge'"),
         ({"gpus_per_instance": 0}, "gpus_per_instance must be 1..16, got 0"),
-        ({"root_volume": RootVolume(size_gib=100, iops=2000)}, "root_volume.iops must be 3000..16000, got 2000"),
     ],
 )
 def test_validation_names_the_argument_and_value(overrides, message):
