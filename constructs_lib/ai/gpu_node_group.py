@@ -30,6 +30,8 @@ from constructs_lib.errors import ValidationError
 
 GPU_AMI_TYPES = ("AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA")
 GPU_RESOURCE = "nvidia.com/gpu"
+MAX_GPUS_PER_INSTANCE = 16
+"""The most GPUs an EC2 instance has (p4de/p5 have 8; headroom for larger types)."""
 # What a model Deployment selects and tolerates to land on these nodes (the
 # ai-workloads stack reads these constants, so both sides cannot drift apart).
 GPU_LABELS: Mapping[str, str] = {"nvidia.com/gpu": "true", "workload-type": "ml"}
@@ -137,6 +139,8 @@ class GpuNodeGroup(Construct):
                 raise ValidationError(
                     f"{where}: instance_types must be x86 NVIDIA GPU types (g4dn, g5, g6, p4d, p5, ...), got {instance_type!r}"
                 )
-        if not 1 <= props.gpus_per_instance <= 16:
-            raise ValidationError(f"{where}: gpus_per_instance must be 1..16, got {props.gpus_per_instance}")
+        if not 1 <= props.gpus_per_instance <= MAX_GPUS_PER_INSTANCE:
+            raise ValidationError(
+                f"{where}: gpus_per_instance must be 1..{MAX_GPUS_PER_INSTANCE}, got {props.gpus_per_instance}"
+            )
         validate_sizes(where, props.min_size, props.desired_size, props.max_size)

@@ -26,6 +26,7 @@ from constructs_lib.limits import bounded, check_limits
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.security.policy import Principal, Statement, policy_document
+from constructs_lib.storage import gp3
 
 # Amazon Linux 2 reached end of life (EKS stopped publishing AL2 AMIs with Kubernetes 1.33),
 # and its AMIs rely on /etc/eks/bootstrap.sh: only AL2023 and Bottlerocket types are accepted.
@@ -65,8 +66,8 @@ class Taint:
 
 @dataclass(frozen=True)
 class RootVolume:
-    """The gp3 root volume of each node; always encrypted. Checked when created, against gp3's
-    limits (https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html#gp3-ebs-volume-type).
+    """The gp3 root volume of each node; always encrypted. Checked when created, against
+    gp3's limits (:mod:`constructs_lib.storage.gp3`).
 
     Also the type of the configuration's ``gpu_nodes.root_volume``: these defaults and limits
     are the only ones."""
@@ -74,9 +75,11 @@ class RootVolume:
     size_gib: int = bounded(50, ge=20, le=16384)
     """Size in GiB, 20..16384: the EKS AMIs' root (Bottlerocket: data) snapshots are 20 GiB, and
     a volume cannot be smaller than its snapshot. Default: 50."""
-    iops: int = bounded(3000, ge=3000, le=16000)
+    iops: int = bounded(gp3.BASELINE_IOPS, ge=gp3.BASELINE_IOPS, le=gp3.MAX_IOPS)
     """Provisioned IOPS, 3000..16000, at most 500 per GiB. Default: 3000 (the gp3 baseline, included in the price)."""
-    throughput_mibps: int = bounded(125, ge=125, le=1000)
+    throughput_mibps: int = bounded(
+        gp3.BASELINE_THROUGHPUT_MIBPS, ge=gp3.BASELINE_THROUGHPUT_MIBPS, le=gp3.MAX_THROUGHPUT_MIBPS
+    )
     """Throughput in MiB/s, 125..1000, at most 0.25 per provisioned IOPS. Default: 125 (the gp3 baseline)."""
     kms_key_arn: str | None = None
     """Customer-managed key for the volume. Default: the account's ``aws/ebs`` key.
@@ -85,14 +88,14 @@ class RootVolume:
 
     def __post_init__(self) -> None:
         check_limits(self)
-        if self.iops > 3000 and self.iops > 500 * self.size_gib:
+        if self.iops > gp3.BASELINE_IOPS and self.iops > gp3.MAX_IOPS_PER_GIB * self.size_gib:
             raise ValidationError(
-                f"RootVolume: iops {self.iops} exceeds 500 IOPS per GiB of a {self.size_gib} GiB gp3 volume"
+                f"RootVolume: iops {self.iops} exceeds {gp3.MAX_IOPS_PER_GIB} IOPS per GiB of a {self.size_gib} GiB gp3 volume"
             )
-        if self.throughput_mibps > 125 and self.throughput_mibps * 4 > self.iops:
+        if self.throughput_mibps > gp3.BASELINE_THROUGHPUT_MIBPS and self.throughput_mibps > gp3.MAX_MIBPS_PER_IOPS * self.iops:
             raise ValidationError(
-                f"RootVolume: throughput_mibps {self.throughput_mibps} exceeds 0.25 MiB/s per provisioned IOPS "
-                f"({self.iops} IOPS)"
+                f"RootVolume: throughput_mibps {self.throughput_mibps} exceeds {gp3.MAX_MIBPS_PER_IOPS} MiB/s per "
+                f"provisioned IOPS ({self.iops} IOPS)"
             )
 
 

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from constructs_lib.ai.gpu_node_group import GPU_ROOT_VOLUME
-from constructs_lib.compute.managed_node_group import RootVolume
+from constructs_lib.ai.gpu_node_group import GPU_AMI_TYPES, GPU_ROOT_VOLUME, MAX_GPUS_PER_INSTANCE, GpuNodeGroupProps
+from constructs_lib.compute.managed_node_group import CAPACITY_TYPES, RootVolume
 from sophia_config.types import InstanceType, Model, library_value
 
 GpuRootVolume = library_value(RootVolume, defaults=GPU_ROOT_VOLUME, exclude=("kms_key_arn",))
@@ -21,12 +21,12 @@ class GpuNodesConfig(Model):
     instance_types: Annotated[list[InstanceType], Field(min_length=1)]
     """NVIDIA GPU instance types (g4dn, g5, g6, p4d, ...); with SPOT, list several
     of the same GPU count to widen the capacity pools."""
-    capacity_type: Literal["ON_DEMAND", "SPOT"]
+    capacity_type: Literal[CAPACITY_TYPES]  # type: ignore[valid-type]
     """``ON_DEMAND`` for serving that must not be interrupted; ``SPOT`` where a
     2-minute interruption is acceptable (dev)."""
-    ami_type: Literal["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"] = "AL2023_x86_64_NVIDIA"
+    ami_type: Literal[GPU_AMI_TYPES] = GpuNodeGroupProps.ami_type  # type: ignore[valid-type]
     """EKS-optimized NVIDIA AMI family (Amazon Linux 2 is end of life and refused)."""
-    gpus_per_node: Annotated[int, Field(ge=1, le=16)] = 1
+    gpus_per_node: Annotated[int, Field(ge=1, le=MAX_GPUS_PER_INSTANCE)] = GpuNodeGroupProps.gpus_per_instance
     """GPUs per instance of every listed type; tells the cluster autoscaler what a
     node from an empty group would offer (``nvidia.com/gpu``)."""
     min_size: Annotated[int, Field(ge=0)]
