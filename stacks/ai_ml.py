@@ -107,7 +107,6 @@ class AiMlStack(EnvironmentStack):
         # S3 read on the artifacts bucket only (and its key, via S3), not AmazonS3ReadOnlyAccess.
         self.model_registry.grant_read_artifacts("gpu-nodes", self.gpu_nodes.node_role_name)
         self.gpu_node_group_name: str = self.gpu_nodes.node_group_name
-        self.gpu_node_role_arn: str = self.gpu_nodes.node_role_arn
         self.output("gpu_node_group_name", self.gpu_node_group_name, "GPU managed node group (model servers)")
 
         vdb = cfg.vector_db
