@@ -59,13 +59,13 @@ class NetworkingProps:
     nat_strategy: NatStrategy = "one_per_az"
     """``one_per_az`` (default: an AZ outage cuts only that AZ's egress), ``single``
     (cheaper) or ``none`` (no internet egress from private subnets)."""
-    flow_log_retention_days: int = 365
-    """Flow-log retention in days. Default: 365."""
-    flow_log_aggregation_interval: int = 600
-    """Flow-log aggregation interval, 60 or 600 seconds. Default: 600."""
-    gateway_endpoints: tuple[str, ...] = ("s3", "dynamodb")
+    flow_log_retention_days: int = VpcFlowLogsProps.retention_days
+    """Flow-log retention in days. Default: :class:`VpcFlowLogsProps`'s, 365."""
+    flow_log_aggregation_interval: int = VpcFlowLogsProps.max_aggregation_interval
+    """Flow-log aggregation interval, 60 or 600 seconds. Default: :class:`VpcFlowLogsProps`'s, 600."""
+    gateway_endpoints: tuple[str, ...] = VpcEndpointsProps.gateway_services
     """Gateway endpoints on the private route tables. Default: S3, DynamoDB."""
-    interface_endpoints: tuple[str, ...] = ("ecr.api", "ecr.dkr", "sts", "logs")
+    interface_endpoints: tuple[str, ...] = VpcEndpointsProps.interface_services
     """Interface endpoints in the private subnets. Default: ECR API/registry, STS, Logs."""
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from constructs_lib.networking.flow_logs import AGGREGATION_INTERVALS
 from constructs_lib.networking.subnet_plan import SubnetPlanError, SubnetPrefixLengths, plan_subnets
 from sophia_config.types import Cidr, Model, library_value
 
@@ -35,7 +36,7 @@ class NetworkConfig(Model):
     subnet_prefix_lengths: PrefixLengths
     """Per tier; subnets are carved from ``vpc_cidr`` (largest first), which must hold
     3 tiers × ``az_slots`` of them."""
-    flow_log_aggregation_interval: Literal[60, 600]
+    flow_log_aggregation_interval: Literal[AGGREGATION_INTERVALS]  # type: ignore[valid-type]
     """Seconds over which VPC flow logs aggregate a flow (60: faster detection, more records)."""
     interface_endpoints: list[EndpointService]
     """Interface VPC endpoints (private DNS on) in the private subnets, e.g. ``ecr.api``,
