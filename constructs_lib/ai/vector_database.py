@@ -17,9 +17,10 @@ from cdktf import Token
 from constructs import Construct
 
 from constructs_lib import tagging
+from constructs_lib.ai.vector_database_alarms import health_alarm_specs
 from constructs_lib.errors import ValidationError
 from constructs_lib.monitoring import metrics
-from constructs_lib.monitoring.alarms import AlarmProps, Comparison, MetricAlarm, TreatMissingData
+from constructs_lib.monitoring.alarms import AlarmProps, MetricAlarm
 from constructs_lib.monitoring.dashboard_widgets import Metric
 from constructs_lib.monitoring.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps, check_retention
 from constructs_lib.naming import ResourceKind, check
@@ -88,20 +89,6 @@ class VectorDatabaseProps:
     """Alarm when a node's free storage falls to this share of its volume. Default: 25 (AWS recommendation)."""
     jvm_pressure_alarm_percent: int = 95
     """Alarm when JVM heap pressure stays at or above this. Default: 95 (AWS recommendation)."""
-
-
-@dataclass(frozen=True)
-class _AlarmSpec:
-    id: str
-    metric: str
-    stat: str
-    comparison: Comparison
-    threshold: float
-    period: int
-    evaluation_periods: int
-    datapoints_to_alarm: int
-    treat_missing_data: TreatMissingData
-    description: str
 
 
 class VectorDatabase(Construct):
@@ -368,32 +355,12 @@ class VectorDatabase(Construct):
         )
 
     def _alarms(self, p: VectorDatabaseProps) -> list[MetricAlarm]:
-        free_storage_mb = p.volume_size_gb * 1024 * p.free_storage_alarm_percent // 100
-        specs = [
-            # A domain always reports its status: silence means it is unreachable.
-            _AlarmSpec("cluster-red", "ClusterStatus.red", "Maximum", Comparison.GREATER_THAN_OR_EQUAL, 1, 60, 1, 1,
-                       TreatMissingData.BREACHING,
-                       "At least one primary shard is unassigned: searches miss data and writes to it fail."),
-        ]
-        # A single-node domain cannot place replica shards and is yellow by design.
-        if p.instance_count > 1:
-            specs.append(
-                _AlarmSpec("cluster-yellow", "ClusterStatus.yellow", "Maximum", Comparison.GREATER_THAN_OR_EQUAL, 1, 60, 5, 5,
-                           TreatMissingData.NOT_BREACHING,
-                           "Replica shards unassigned for 5 minutes: one more node loss can lose data.")
-            )
-        specs += [
-            _AlarmSpec("free-storage", "FreeStorageSpace", "Minimum", Comparison.LESS_THAN_OR_EQUAL, free_storage_mb, 60, 1, 1,
-                       TreatMissingData.NOT_BREACHING,
-                       f"A node has <= {p.free_storage_alarm_percent}% ({free_storage_mb} MB) free storage; "
-                       "writes are blocked at 20 GB or 5% free."),
-            _AlarmSpec("jvm-pressure", "JVMMemoryPressure", "Maximum", Comparison.GREATER_THAN_OR_EQUAL,
-                       p.jvm_pressure_alarm_percent, 60, 3, 3, TreatMissingData.NOT_BREACHING,
-                       f"JVM heap >= {p.jvm_pressure_alarm_percent}% for 3 minutes: circuit breakers reject requests."),
-            _AlarmSpec("writes-blocked", "ClusterIndexWritesBlocked", "Maximum", Comparison.GREATER_THAN_OR_EQUAL, 1, 300, 1, 1,
-                       TreatMissingData.NOT_BREACHING,
-                       "The cluster is blocking writes (storage or memory pressure): indexing fails."),
-        ]
+        specs = health_alarm_specs(
+            volume_size_gb=p.volume_size_gb,
+            instance_count=p.instance_count,
+            free_storage_percent=p.free_storage_alarm_percent,
+            jvm_pressure_percent=p.jvm_pressure_alarm_percent,
+        )
         return [
             MetricAlarm(
                 self,
