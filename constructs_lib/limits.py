@@ -18,11 +18,11 @@ from typing import Any
 from constructs_lib.errors import ValidationError
 
 
-def bounded(default: int, *, ge: int, le: int) -> Any:
-    """A dataclass field with ``default`` and the inclusive limits ``ge``..``le``."""
-    if not ge <= default <= le:
-        raise ValueError(f"default {default} outside its own limits {ge}..{le}")
-    return field(default=default, metadata={"ge": ge, "le": le})
+def bounded(default: int, *, ge: int, le: int | None = None) -> Any:
+    """A dataclass field with ``default`` and the inclusive limits ``ge``..``le`` (``le`` None: no upper limit)."""
+    if default < ge or (le is not None and default > le):
+        raise ValueError(f"default {default} outside its own limits {_limits(ge, le)}")
+    return field(default=default, metadata={"ge": ge} if le is None else {"ge": ge, "le": le})
 
 
 def check_limits(value: Any) -> None:
@@ -31,6 +31,10 @@ def check_limits(value: Any) -> None:
     for f in fields(value):
         if "ge" not in f.metadata:
             continue
-        ge, le, got = f.metadata["ge"], f.metadata["le"], getattr(value, f.name)
-        if isinstance(got, bool) or not isinstance(got, int) or not ge <= got <= le:
-            raise ValidationError(f"{type(value).__name__}: {f.name} must be an integer {ge}..{le}, got {got!r}")
+        ge, le, got = f.metadata["ge"], f.metadata.get("le"), getattr(value, f.name)
+        if isinstance(got, bool) or not isinstance(got, int) or got < ge or (le is not None and got > le):
+            raise ValidationError(f"{type(value).__name__}: {f.name} must be an integer {_limits(ge, le)}, got {got!r}")
+
+
+def _limits(ge: int, le: int | None) -> str:
+    return f">= {ge}" if le is None else f"{ge}..{le}"

@@ -34,7 +34,6 @@ class AiMlStack(EnvironmentStack):
         cfg = ctx.config
         name = self.naming.name
 
-        registry_cfg = cfg.model_registry
         self.model_registry = ModelRegistry(
             self,
             "model-registry",
@@ -46,11 +45,7 @@ class AiMlStack(EnvironmentStack):
                 # Model image tags are "<model>-<version>" (models[].image); the trailing '-'
                 # keeps one model's prefix from matching another's tags.
                 release_tag_prefixes=tuple(f"{model.name}-" for model in cfg.models),
-                keep_last_releases=registry_cfg.keep_last_releases,
-                untagged_image_expiry_days=registry_cfg.untagged_image_expiry_days,
-                artifacts_glacier_days=registry_cfg.artifacts_glacier_days,
-                artifacts_noncurrent_glacier_days=registry_cfg.artifacts_noncurrent_glacier_days,
-                artifacts_noncurrent_expiry_days=registry_cfg.artifacts_noncurrent_expiry_days,
+                retention=cfg.model_registry,
                 force_delete=cfg.storage.force_destroy_buckets,
             ),
         )

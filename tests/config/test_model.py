@@ -159,3 +159,14 @@ def test_a_rule_of_a_library_value_reads_file_field_message_and_value(config_dir
     assert f"{path}: gpu_nodes.root_volume.iops: Input should be greater than or equal to 3000 (value 2000)" in rejected(
         config_dir
     )
+
+
+def test_model_registry_is_the_librarys_retention_with_its_cross_field_rule(config_dir):
+    # The config now refuses what only the construct refused before (after the file was forgotten).
+    path = edit(config_dir, "dev.yaml", lambda d: d["model_registry"].update(artifacts_noncurrent_expiry_days=30))
+    message = rejected(config_dir)
+    assert f"{path}: model_registry: RegistryRetention: artifacts_noncurrent_expiry_days (30) must be greater than " in message
+    path = edit(config_dir, "dev.yaml", lambda d: d["model_registry"].update(keep_last_releases=0))
+    assert f"{path}: model_registry.keep_last_releases: Input should be greater than or equal to 1 (value 0)" in rejected(
+        config_dir
+    )
