@@ -91,9 +91,10 @@ class AwsConfig(Model):
 
 
 class InstanceSizes(Model):
+    """Instance types of the general node group (the GPU node group's are ``gpu_nodes.instance_types``)."""
+
     api: InstanceType
     worker: InstanceType
-    ml: InstanceType
 
 
 class Autoscaling(Model):
@@ -159,7 +160,6 @@ class EnvironmentConfig(Model):
     compute: ComputeConfig
     logging: LoggingConfig
     resilience: ResilienceConfig
-    debug: bool
     deployment: DeploymentPolicy
     blue_green: BlueGreenConfig
     database: DatabaseConfig
@@ -173,18 +173,6 @@ class EnvironmentConfig(Model):
     models: Models
     monitoring: MonitoringConfig
     imports: list[ExistingResource] = []
-
-    @model_validator(mode="after")
-    def _one_gpu_size(self) -> EnvironmentConfig:
-        # compute.instance_sizes.ml names the ML size for people and cost reports;
-        # the GPU node group launches gpu_nodes.instance_types. Keep them one fact.
-        primary = self.gpu_nodes.instance_types[0]
-        if self.compute.instance_sizes.ml != primary:
-            raise ValueError(
-                f"compute.instance_sizes.ml {self.compute.instance_sizes.ml!r} must be the GPU node group's "
-                f"primary type, gpu_nodes.instance_types[0] {primary!r}"
-            )
-        return self
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,11 @@ from cdktf import ITerraformDependable, TerraformResourceLifecycle, Token
 from constructs import Construct
 
 from constructs_lib.errors import ValidationError
+from constructs_lib.limits import bounded, check_limits
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.security.policy import Principal, Statement, policy_document
+from constructs_lib.storage import gp3
 
 # Amazon Linux 2 reached end of life (EKS stopped publishing AL2 AMIs with Kubernetes 1.33),
 # and its AMIs rely on /etc/eks/bootstrap.sh: only AL2023 and Bottlerocket types are accepted.
@@ -64,18 +66,37 @@ class Taint:
 
 @dataclass(frozen=True)
 class RootVolume:
-    """The gp3 root volume of each node; always encrypted."""
+    """The gp3 root volume of each node; always encrypted. Checked when created, against
+    gp3's limits (:mod:`constructs_lib.storage.gp3`).
 
-    size_gib: int = 50
-    """Size in GiB. Default: 50."""
-    iops: int = 3000
-    """Provisioned IOPS, 3000..16000. Default: 3000 (the gp3 baseline)."""
-    throughput_mibps: int = 125
-    """Throughput in MiB/s, 125..1000. Default: 125 (the gp3 baseline)."""
+    Also the type of the configuration's ``gpu_nodes.root_volume``: these defaults and limits
+    are the only ones."""
+
+    size_gib: int = bounded(50, ge=20, le=16384)
+    """Size in GiB, 20..16384: the EKS AMIs' root (Bottlerocket: data) snapshots are 20 GiB, and
+    a volume cannot be smaller than its snapshot. Default: 50."""
+    iops: int = bounded(gp3.BASELINE_IOPS, ge=gp3.BASELINE_IOPS, le=gp3.MAX_IOPS)
+    """Provisioned IOPS, 3000..16000, at most 500 per GiB. Default: 3000 (the gp3 baseline, included in the price)."""
+    throughput_mibps: int = bounded(
+        gp3.BASELINE_THROUGHPUT_MIBPS, ge=gp3.BASELINE_THROUGHPUT_MIBPS, le=gp3.MAX_THROUGHPUT_MIBPS
+    )
+    """Throughput in MiB/s, 125..1000, at most 0.25 per provisioned IOPS. Default: 125 (the gp3 baseline)."""
     kms_key_arn: str | None = None
     """Customer-managed key for the volume. Default: the account's ``aws/ebs`` key.
     A customer key must grant the EC2 Auto Scaling service-linked role
     (``AWSServiceRoleForAutoScaling``) use of the key, or instances fail to launch."""
+
+    def __post_init__(self) -> None:
+        check_limits(self)
+        if self.iops > gp3.BASELINE_IOPS and self.iops > gp3.MAX_IOPS_PER_GIB * self.size_gib:
+            raise ValidationError(
+                f"RootVolume: iops {self.iops} exceeds {gp3.MAX_IOPS_PER_GIB} IOPS per GiB of a {self.size_gib} GiB gp3 volume"
+            )
+        if self.throughput_mibps > gp3.BASELINE_THROUGHPUT_MIBPS and self.throughput_mibps > gp3.MAX_MIBPS_PER_IOPS * self.iops:
+            raise ValidationError(
+                f"RootVolume: throughput_mibps {self.throughput_mibps} exceeds {gp3.MAX_MIBPS_PER_IOPS} MiB/s per "
+                f"provisioned IOPS ({self.iops} IOPS)"
+            )
 
 
 @dataclass(frozen=True)
@@ -296,7 +317,6 @@ class ManagedNodeGroup(Construct):
             raise ValidationError(
                 f"{where}: max_unavailable_percentage must be 1..100, got {props.max_unavailable_percentage}"
             )
-        _validate_volume(where, props.root_volume)
         for key, value in props.labels.items():
             if not _LABEL_KEY.fullmatch(key) or not _LABEL_VALUE.fullmatch(value):
                 raise ValidationError(f"{where}: label {key}={value!r} is not a valid Kubernetes label")
@@ -321,25 +341,6 @@ def validate_sizes(where: str, min_size: int, desired_size: int, max_size: int) 
         raise ValidationError(f"{where}: desired_size {desired_size} must be >= min_size {min_size}")
     if desired_size > max_size:
         raise ValidationError(f"{where}: desired_size {desired_size} must be <= max_size {max_size}")
-
-
-def _validate_volume(where: str, volume: RootVolume) -> None:
-    # gp3 limits: https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html#gp3-ebs-volume-type
-    if not 1 <= volume.size_gib <= 16384:
-        raise ValidationError(f"{where}: root_volume.size_gib must be 1..16384, got {volume.size_gib}")
-    if not 3000 <= volume.iops <= 16000:
-        raise ValidationError(f"{where}: root_volume.iops must be 3000..16000, got {volume.iops}")
-    if not 125 <= volume.throughput_mibps <= 1000:
-        raise ValidationError(f"{where}: root_volume.throughput_mibps must be 125..1000, got {volume.throughput_mibps}")
-    if volume.iops > 3000 and volume.iops > 500 * volume.size_gib:
-        raise ValidationError(
-            f"{where}: root_volume.iops {volume.iops} exceeds 500 IOPS per GiB of a {volume.size_gib} GiB gp3 volume"
-        )
-    if volume.throughput_mibps > 125 and volume.throughput_mibps * 4 > volume.iops:
-        raise ValidationError(
-            f"{where}: root_volume.throughput_mibps {volume.throughput_mibps} exceeds 0.25 MiB/s per provisioned IOPS "
-            f"({volume.iops} IOPS)"
-        )
 
 
 def _root_device(ami_type: str) -> str:

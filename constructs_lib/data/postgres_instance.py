@@ -32,16 +32,27 @@ from constructs_lib.monitoring.encrypted_log_group import EncryptedLogGroup, Enc
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 
+# What RDS for PostgreSQL accepts; the configuration model (sophia_config/sections/database.py)
+# checks against these same values.
+ENGINE_VERSION_PATTERN = r"^\d{2}(\.\d+)?$"
+"""``<major>`` or ``<major>.<minor>``."""
+ALLOCATED_STORAGE_GB = (20, 65536)
+"""gp3 storage limits of RDS for PostgreSQL, GiB."""
+MAX_BACKUP_RETENTION_DAYS = 35
 MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
+"""Enhanced Monitoring intervals, seconds."""
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *range(31, 732, 31))
+"""Performance Insights keeps 7 days free, else whole months (31-day multiples) up to 2 years."""
 LOG_EXPORTS = ("postgresql", "upgrade", "iam-db-auth-error")
+"""Logs RDS for PostgreSQL can export to CloudWatch Logs."""
+SECRET_REF_PATTERN = (
+    r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$"
+)
+"""A Secrets Manager ``SecretId``: a secret's name or ARN."""
 # RDS for PostgreSQL reserves these master user names.
 _RESERVED_USERNAMES = frozenset({"rdsadmin", "rdsrepladmin", "rds_superuser", "postgres", "admin"})
 _USERNAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _DB_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_SECRET_REF = re.compile(
-    r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$"
-)
 # Root CA with a 2061 expiry; rds-ca-2019 (the old default) expired in 2024.
 CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1"
 
@@ -102,19 +113,23 @@ class PostgresSettings:
         """Raise ``ValidationError`` (prefixed with ``where``) for a value RDS would refuse."""
         settings = self
         # RDS would refuse these at apply time, minutes into a deploy; refuse them at synth.
-        if not re.fullmatch(r"\d{2}(\.\d+)?", settings.engine_version):
+        if not re.fullmatch(ENGINE_VERSION_PATTERN, settings.engine_version):
             raise ValidationError(
                 f"{where}: engine_version must be '<major>' or '<major>.<minor>', got {settings.engine_version!r}"
             )
-        if settings.allocated_storage_gb < 20:
-            raise ValidationError(f"{where}: allocated_storage_gb must be >= 20, got {settings.allocated_storage_gb}")
+        low, high = ALLOCATED_STORAGE_GB
+        for name in ("allocated_storage_gb", "max_allocated_storage_gb"):
+            if not low <= getattr(settings, name) <= high:
+                raise ValidationError(f"{where}: {name} must be {low}..{high}, got {getattr(settings, name)}")
         if settings.max_allocated_storage_gb < settings.allocated_storage_gb:
             raise ValidationError(
                 f"{where}: max_allocated_storage_gb must be >= allocated_storage_gb ({settings.allocated_storage_gb}), "
                 f"got {settings.max_allocated_storage_gb}"
             )
-        if not 0 <= settings.backup_retention_days <= 35:
-            raise ValidationError(f"{where}: backup_retention_days must be 0..35, got {settings.backup_retention_days}")
+        if not 0 <= settings.backup_retention_days <= MAX_BACKUP_RETENTION_DAYS:
+            raise ValidationError(
+                f"{where}: backup_retention_days must be 0..{MAX_BACKUP_RETENTION_DAYS}, got {settings.backup_retention_days}"
+            )
         if settings.blue_green_update and settings.backup_retention_days < 1:
             raise ValidationError(
                 f"{where}: blue_green_update needs automated backups: backup_retention_days must be >= 1, "
@@ -148,8 +163,8 @@ class PostgresSettings:
                 f"{where}: blue_green_update needs master_password_secret_id: RDS Blue/Green Deployments do not "
                 "support RDS-managed master passwords, got None"
             )
-        if settings.master_password_secret_id is not None and not _SECRET_REF.fullmatch(
-            settings.master_password_secret_id
+        if settings.master_password_secret_id is not None and not re.fullmatch(
+            SECRET_REF_PATTERN, settings.master_password_secret_id
         ):
             raise ValidationError(
                 f"{where}: master_password_secret_id must be a Secrets Manager secret name or ARN, "

@@ -31,6 +31,8 @@ from constructs_lib.security.policy import Condition, Principal, Statement, poli
 from constructs_lib.storage.secure_bucket import LifecycleRule, SecureBucket, SecureBucketProps, Transition
 
 DELIVERY_FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
+RECORDING_FREQUENCIES = ("CONTINUOUS", "DAILY")
+MIN_HISTORY_RETENTION_DAYS = 30
 _CONFIG = "config.amazonaws.com"
 # Config never sends a full snapshot more than daily; older history is rarely read.
 _ARCHIVE_AFTER_DAYS = 90
@@ -244,9 +246,11 @@ class ConfigRecorder(Construct):
             raise ValidationError(
                 f"{where}: delivery_frequency must be one of {DELIVERY_FREQUENCIES}, got {props.delivery_frequency!r}"
             )
-        if props.recording_frequency not in ("CONTINUOUS", "DAILY"):
+        if props.recording_frequency not in RECORDING_FREQUENCIES:
             raise ValidationError(
                 f"{where}: recording_frequency must be 'CONTINUOUS' or 'DAILY', got {props.recording_frequency!r}"
             )
-        if props.history_retention_days < 30:
-            raise ValidationError(f"{where}: history_retention_days must be >= 30, got {props.history_retention_days}")
+        if props.history_retention_days < MIN_HISTORY_RETENTION_DAYS:
+            raise ValidationError(
+                f"{where}: history_retention_days must be >= {MIN_HISTORY_RETENTION_DAYS}, got {props.history_retention_days}"
+            )

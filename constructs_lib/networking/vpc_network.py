@@ -31,27 +31,12 @@ from constructs_lib import tagging
 from constructs_lib.errors import ValidationError
 from constructs_lib.naming import Naming, ResourceKind
 from constructs_lib.networking.flow_logs import VpcFlowLogs, VpcFlowLogsProps
-from constructs_lib.networking.subnet_plan import TIERS, plan_subnets
+from constructs_lib.networking.subnet_plan import TIERS, SubnetPrefixLengths, plan_subnets
 from constructs_lib.networking.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
 from constructs_lib.providers import aws
 
 NatStrategy = Literal["none", "single", "one_per_az"]
 _ANYWHERE = "0.0.0.0/0"
-
-
-@dataclass(frozen=True)
-class SubnetPrefixLengths:
-    """Prefix length of each tier's subnets."""
-
-    public: int = 24
-    """Default /24 (251 usable addresses per AZ)."""
-    private: int = 20
-    """Default /20 (4091 per AZ: the VPC CNI gives every pod a VPC address)."""
-    database: int = 24
-    """Default /24."""
-
-    def as_dict(self) -> dict[str, int]:
-        return {"public": self.public, "private": self.private, "database": self.database}
 
 
 @dataclass(frozen=True)
@@ -74,13 +59,13 @@ class NetworkingProps:
     nat_strategy: NatStrategy = "one_per_az"
     """``one_per_az`` (default: an AZ outage cuts only that AZ's egress), ``single``
     (cheaper) or ``none`` (no internet egress from private subnets)."""
-    flow_log_retention_days: int = 365
-    """Flow-log retention in days. Default: 365."""
-    flow_log_aggregation_interval: int = 600
-    """Flow-log aggregation interval, 60 or 600 seconds. Default: 600."""
-    gateway_endpoints: tuple[str, ...] = ("s3", "dynamodb")
+    flow_log_retention_days: int = VpcFlowLogsProps.retention_days
+    """Flow-log retention in days. Default: :class:`VpcFlowLogsProps`'s, 365."""
+    flow_log_aggregation_interval: int = VpcFlowLogsProps.max_aggregation_interval
+    """Flow-log aggregation interval, 60 or 600 seconds. Default: :class:`VpcFlowLogsProps`'s, 600."""
+    gateway_endpoints: tuple[str, ...] = VpcEndpointsProps.gateway_services
     """Gateway endpoints on the private route tables. Default: S3, DynamoDB."""
-    interface_endpoints: tuple[str, ...] = ("ecr.api", "ecr.dkr", "sts", "logs")
+    interface_endpoints: tuple[str, ...] = VpcEndpointsProps.interface_services
     """Interface endpoints in the private subnets. Default: ECR API/registry, STS, Logs."""
 
 
@@ -103,7 +88,7 @@ class Networking(Construct):
         azs = props.availability_zones
         try:
             self.subnet_cidrs: dict[str, tuple[str, ...]] = plan_subnets(
-                props.vpc_cidr, len(azs), props.subnet_prefix_lengths.as_dict(), props.az_slots
+                props.vpc_cidr, len(azs), props.subnet_prefix_lengths, props.az_slots
             )
         except ValidationError as exc:
             raise ValidationError(f"Networking {id_}: {exc}") from None

@@ -16,11 +16,10 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from constructs_lib.compute.eks_cluster import ALL_LOG_TYPES, SUPPORT_TYPES, EksClusterProps
 from sophia_config.types import Model
 
-ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-
-LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+LogType = Literal[ALL_LOG_TYPES]  # type: ignore[valid-type]
 AddonVersion = Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]
 RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")]
 
@@ -83,7 +82,7 @@ class EksConfig(Model):
 
     kubernetes_version: Annotated[str, Field(pattern=r"^1\.\d{2}$")]
     """Kubernetes minor version of the control plane and node groups, e.g. ``"1.33"``."""
-    support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
+    support_type: Literal[SUPPORT_TYPES] = EksClusterProps.support_type  # type: ignore[valid-type]
     """``STANDARD``: EKS upgrades the cluster when standard support ends;
     ``EXTENDED``: stay on the version (paid extended support)."""
     endpoint_public_access: bool = False

@@ -10,6 +10,8 @@ import yaml
 from pydantic import ValidationError
 
 import sophia_config as config
+from constructs_lib.ai.gpu_node_group import GPU_ROOT_VOLUME
+from constructs_lib.compute.managed_node_group import RootVolume
 from sophia_config.sections.eks import EksConfig
 from sophia_config.sections.gpu_nodes import GpuNodesConfig
 
@@ -63,6 +65,10 @@ def test_bad_eks_values_are_refused(change, message):
         (lambda d: d.update(capacity_type="RESERVED"), "Input should be 'ON_DEMAND' or 'SPOT'"),
         (lambda d: d.update(ami_type="AL2_x86_64_GPU"), "Input should be 'AL2023_x86_64_NVIDIA'"),
         (lambda d: d["root_volume"].update(iops=100), "greater than or equal to 3000"),
+        (lambda d: d["root_volume"].update(size_gib=10), "greater than or equal to 20"),
+        (lambda d: d["root_volume"].update(size_gib="100"), "valid integer"),
+        (lambda d: d["root_volume"].update(kms_key_arn="arn:aws:kms:us-west-2:111111111111:key/x"), "Extra inputs"),
+        (lambda d: d["root_volume"].update(size_gib=20, iops=16000), "iops 16000 exceeds 500 IOPS per GiB of a 20 GiB"),
         (lambda d: d.update(instance_types=[]), "at least 1 item"),
     ],
 )
@@ -71,3 +77,15 @@ def test_bad_gpu_node_values_are_refused(change, message):
     change(data)
     with pytest.raises(ValidationError, match=message):
         GpuNodesConfig.model_validate(data)
+
+
+def test_root_volume_is_the_librarys_value_with_the_gpu_default():
+    # The config does not rebuild a RootVolume field by field: it loads one, with the
+    # library's limits, and a mapping that names one field keeps GPU_ROOT_VOLUME's others.
+    data = copy.deepcopy(section("production", "gpu_nodes"))
+    assert GpuNodesConfig.model_validate(data).root_volume == RootVolume(size_gib=200, iops=6000, throughput_mibps=250)
+    data["root_volume"] = {"iops": 4000}
+    volume = GpuNodesConfig.model_validate(data).root_volume
+    assert volume == RootVolume(size_gib=GPU_ROOT_VOLUME.size_gib, iops=4000, throughput_mibps=GPU_ROOT_VOLUME.throughput_mibps)
+    del data["root_volume"]
+    assert GpuNodesConfig.model_validate(data).root_volume is GPU_ROOT_VOLUME

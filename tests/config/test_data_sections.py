@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import sophia_config as config
+from constructs_lib.data.postgres_instance import PostgresSettings
+from constructs_lib.errors import ValidationError
 from tests.config.test_model import edit, rejected
 from tests.conftest import ROOT
 
@@ -124,3 +127,25 @@ def test_global_resources_without_recorder(config_dir):
 def test_alert_subscriptions(config_dir, subscription, message):
     edit(config_dir, "dev.yaml", lambda d: d["alerts"].update(subscriptions=[subscription]))
     assert message in rejected(config_dir)
+
+
+@pytest.mark.parametrize(
+    "field, accepted, refused",
+    [
+        ("performance_insights_retention_days", 62, 60),
+        ("monitoring_interval_seconds", 15, 20),
+        ("backup_retention_days", 35, 36),
+        ("allocated_storage_gb", 20, 19),
+    ],
+)
+def test_config_and_library_agree_on_database_limits(config_dir, field, accepted, refused):
+    # The configuration checks against the library's constants: a value one accepts the
+    # other accepts, a value one refuses the other refuses.
+    base = PostgresSettings(engine_version="16", instance_class="db.t4g.medium", allocated_storage_gb=20, max_allocated_storage_gb=50)
+    replace(base, **{field: accepted}).validate("lib")
+    with pytest.raises(ValidationError, match=f"lib: {field} must be"):
+        replace(base, **{field: refused}).validate("lib")
+    edit(config_dir, "dev.yaml", lambda d: d["database"].update({field: accepted}))
+    config.load(config_dir)
+    path = edit(config_dir, "dev.yaml", lambda d: d["database"].update({field: refused}))
+    assert f"{path}: database" in rejected(config_dir)

@@ -1,4 +1,4 @@
-"""GpuNodeGroup: IMDSv2, supported NVIDIA AMI, taint and labels, autoscaler-owned size, model-bucket-only S3 read."""
+"""GpuNodeGroup: IMDSv2, supported NVIDIA AMI, taint and labels, autoscaler-owned size, no S3 access of its own."""
 
 from __future__ import annotations
 
@@ -12,17 +12,12 @@ from constructs_lib.ai.gpu_node_group import GPU_LABELS, GPU_TAINT, GpuNodeGroup
 from constructs_lib.compute.managed_node_group import RootVolume
 from constructs_lib.errors import ValidationError
 
-BUCKET = "arn:aws:s3:::sophia-ai-model-artifacts-dev"
-BUCKET_KEY = "arn:aws:kms:us-west-2:111111111111:key/data"
-
 PROPS = GpuNodeGroupProps(
     cluster_name="sophia-compute-eks-dev",
     node_group_name="sophia-ai-gpu-ng-dev",
     node_role_name="sophia-ai-gpu-node-role-dev",
     subnet_ids=["subnet-a", "subnet-b"],
     security_group_ids=["sg-cluster", "sg-nodes"],
-    model_bucket_arn=BUCKET,
-    model_bucket_kms_key_arn=BUCKET_KEY,
     instance_types=("g4dn.xlarge", "g5.xlarge"),
     capacity_type="SPOT",
     min_size=0,
@@ -138,23 +133,10 @@ def test_node_role_has_worker_cni_and_ecr_read_policies_only(out):
     assert "AmazonS3ReadOnlyAccess" not in json.dumps(out)
 
 
-def test_node_role_reads_only_the_model_bucket(out):
-    s3_statements = [
-        s
-        for doc in documents(out)
-        for s in doc["statement"]
-        if any(a.startswith("s3:") for a in s.get("actions", []))
-    ]
-    assert s3_statements, "the node role must be able to read model artifacts"
-    for statement in s3_statements:
-        assert set(statement["actions"]) <= {"s3:GetObject", "s3:ListBucket"}
-        for resource in statement["resources"]:
-            assert resource in (BUCKET, f"{BUCKET}/*"), resource
-    (decrypt,) = [s for doc in documents(out) for s in doc["statement"] if s.get("actions") == ["kms:Decrypt"]]
-    assert decrypt["resources"] == [BUCKET_KEY]
-    assert decrypt["condition"][0]["variable"] == "kms:ViaService"
-    policy = only(out["resource"]["aws_iam_role_policy"])
-    assert policy["role"].startswith("${aws_iam_role.") and policy["role"].endswith(".name}")
+def test_node_role_has_no_inline_policy_of_its_own(out):
+    # Bucket access is granted by the bucket's owner (ModelRegistry.grant_read_artifacts).
+    assert "aws_iam_role_policy" not in out["resource"]
+    assert not any(a.startswith("s3:") for doc in documents(out) for s in doc["statement"] for a in s.get("actions", []))
 
 
 @pytest.mark.parametrize(
@@ -167,9 +149,7 @@ def test_node_role_reads_only_the_model_bucket(out):
         ({"ami_type": "AL2_x86_64_GPU"}, "ami_type must be one of .* got 'AL2_x86_64_GPU'"),
         ({"instance_types": ("m5.xlarge",)}, "NVIDIA GPU types .* got 'm5.xlarge'"),
         ({"instance_types": ("g5g.xlarge",)}, "got 'g5g.xlarge'"),
-        ({"model_bucket_arn": "arn:aws:s3:::*"}, "one model artifacts bucket, got 'arn:aws:s3:::\\*'"),
         ({"gpus_per_instance": 0}, "gpus_per_instance must be 1..16, got 0"),
-        ({"root_volume": RootVolume(size_gib=100, iops=2000)}, "root_volume.iops must be 3000..16000, got 2000"),
     ],
 )
 def test_validation_names_the_argument_and_value(overrides, message):

@@ -10,7 +10,6 @@ from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
 
 from constructs_lib.data.blue_green_database import BlueGreenDatabase, BlueGreenDatabaseProps
-from constructs_lib.data.db_parameter_group import DbParameterGroup, DbParameterGroupProps
 from constructs_lib.data.postgres_instance import PostgresSettings
 from constructs_lib.errors import ValidationError
 
@@ -248,10 +247,3 @@ def test_database_validation(changes, message):
     with pytest.raises(ValidationError) as exc:
         BlueGreenDatabase(stack, "db", props(**changes))
     assert message in str(exc.value)
-
-
-def test_parameter_group_rejects_other_families():
-    app = CdktfTesting.app()
-    stack = TerraformStack(app, "test")
-    with pytest.raises(ValidationError, match="family must be 'postgres<major>', got 'mysql8.0'"):
-        DbParameterGroup(stack, "pg", DbParameterGroupProps(name="x-pg", family="mysql8.0"))
