@@ -83,11 +83,10 @@ class AiMlStack(EnvironmentStack):
             self,
             "gpu-nodes",
             GpuNodeGroupProps(
-                cluster_name=compute.cluster_name,
+                cluster=compute.cluster,
                 node_group_name=name("ai", "gpu-ng", kind=ResourceKind.EKS_NODE_GROUP),
                 node_role_name=name("ai", "gpu-node-role", kind=ResourceKind.IAM_ROLE),
                 subnet_ids=networking.private_subnet_ids,
-                security_group_ids=(compute.cluster_security_group_id, compute.node_security_group_id),
                 instance_types=tuple(gpu.instance_types),
                 capacity_type=gpu.capacity_type,
                 ami_type=gpu.ami_type,

@@ -8,7 +8,7 @@ from constructs_lib.compute import cluster_autoscaler
 from constructs_lib.compute.cluster_autoscaler import ClusterAutoscaler
 from constructs_lib.compute.eks_cluster import Addon, AddonServiceAccount, EksCluster, EksClusterProps
 from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
-from constructs_lib.compute.managed_node_group import ManagedNodeGroup, ManagedNodeGroupProps
+from constructs_lib.compute.managed_node_group import NodeGroupOptions
 from constructs_lib.naming import ResourceKind
 from constructs_lib.security.iam_role import InlinePolicy
 from stacks.base import EnvironmentStack, StackContext
@@ -86,15 +86,13 @@ class ComputeStack(EnvironmentStack):
             ),
         )
         sizes, scaling = cfg.compute.instance_sizes, cfg.compute.autoscaling
-        self.general_nodes = ManagedNodeGroup(
+        self.general_nodes = self.cluster.add_node_group(
             self,
             "general-nodes",
-            ManagedNodeGroupProps(
-                cluster_name=self.cluster.cluster_name,
+            NodeGroupOptions(
                 node_group_name=name("compute", "general-ng", kind=ResourceKind.EKS_NODE_GROUP),
                 node_role_name=name("compute", "general-node-role", kind=ResourceKind.IAM_ROLE),
                 subnet_ids=networking.private_subnet_ids,
-                security_group_ids=self.cluster.node_security_group_ids,
                 # api first: the autoscaler plans with the first type, and the smaller one
                 # never promises a pod more room than a node will have.
                 instance_types=tuple(dict.fromkeys((sizes.api, sizes.worker))),
@@ -103,10 +101,8 @@ class ComputeStack(EnvironmentStack):
                 desired_size=scaling.desired,
                 labels={"workload-type": "general"},
                 instance_tags={**ctx.default_tags, "Component": "compute"},
-                depends_on=self.cluster.compute_dependencies,
             ),
         )
-        self.cluster.register_node_group(self.general_nodes)
 
         # The node autoscaler's IRSA role lives with the cluster's other IRSA roles; the
         # autoscaler itself runs from ai-workloads (the stack with the Kubernetes provider).

@@ -19,13 +19,8 @@ from dataclasses import dataclass, field
 from constructs import Construct
 
 from constructs_lib import tagging
-from constructs_lib.compute.managed_node_group import (
-    ManagedNodeGroup,
-    ManagedNodeGroupProps,
-    RootVolume,
-    Taint,
-    validate_sizes,
-)
+from constructs_lib.compute.eks_cluster import EksCluster
+from constructs_lib.compute.managed_node_group import NodeGroupOptions, RootVolume, Taint, validate_sizes
 from constructs_lib.errors import ValidationError
 
 GPU_AMI_TYPES = ("AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA")
@@ -46,16 +41,15 @@ _GPU_INSTANCE = re.compile(r"^(g4dn|g5|g6|g6e|gr6|p3|p3dn|p4d|p4de|p5|p5e|p5en|p
 
 @dataclass(frozen=True)
 class GpuNodeGroupProps:
-    cluster_name: str
-    """Name of the EKS cluster (``ComputeStack.cluster_name``)."""
+    cluster: EksCluster
+    """The cluster the nodes join (``ComputeStack.cluster``), through :meth:`EksCluster.add_node_group`,
+    which gives them its name and its node security groups."""
     node_group_name: str
     """Node group (and launch template) name."""
     node_role_name: str
     """Name of the node IAM role this construct creates."""
     subnet_ids: Sequence[str]
     """Private subnets, one per AZ."""
-    security_group_ids: Sequence[str]
-    """The cluster security group and the node security group (``EksCluster.node_security_group_ids``)."""
     instance_types: tuple[str, ...] = ("g4dn.xlarge",)
     """NVIDIA GPU instance types with the same GPU count. Default: ``g4dn.xlarge`` (1x T4)."""
     capacity_type: str = "ON_DEMAND"
@@ -99,15 +93,13 @@ class GpuNodeGroup(Construct):
         self.props = props
         self._validate(id_, props)
 
-        self.nodes = ManagedNodeGroup(
+        self.nodes = props.cluster.add_node_group(
             self,
             "nodes",
-            ManagedNodeGroupProps(
-                cluster_name=props.cluster_name,
+            NodeGroupOptions(
                 node_group_name=props.node_group_name,
                 node_role_name=props.node_role_name,
                 subnet_ids=props.subnet_ids,
-                security_group_ids=props.security_group_ids,
                 instance_types=props.instance_types,
                 min_size=props.min_size,
                 max_size=props.max_size,

@@ -10,7 +10,7 @@
   ConfigMap); the creator gets no implicit admin, administrators are listed.
 * Managed add-ons at pinned versions: those nodes need to become Ready
   (``vpc-cni``, ``kube-proxy``) before any node group, the others
-  (``coredns``, ``aws-ebs-csi-driver``) after one (see :meth:`register_node_group`).
+  (``coredns``, ``aws-ebs-csi-driver``) after one (see :meth:`add_node_group`).
 * The IAM OIDC provider for IRSA, and a node security group that every node
   group attaches and that the data tier admits.
 """
@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from cdktf import TerraformStack
 from constructs import Construct
 
 from constructs_lib import tagging
 from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
-from constructs_lib.compute.managed_node_group import ManagedNodeGroup
+from constructs_lib.compute.managed_node_group import ManagedNodeGroup, ManagedNodeGroupProps, NodeGroupOptions
 from constructs_lib.errors import ValidationError
 from constructs_lib.monitoring.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from constructs_lib.naming import ResourceKind, check
@@ -115,8 +115,8 @@ class EksCluster(Construct):
     ``cluster_certificate_authority_data``, ``cluster_security_group_id`` (created by
     EKS, shared by the control plane and every node), ``node_security_group_id``,
     ``oidc_provider_arn``, ``oidc_provider_url``, ``cluster_role_arn``, ``log_group_name``,
-    ``node_security_group_ids`` and ``compute_dependencies`` (what a node group
-    attaches and waits for).
+    ``node_security_group_ids`` (what every node attaches), ``node_groups``.
+    Node groups: :meth:`add_node_group`.
     """
 
     def __init__(self, scope: Construct, id_: str, props: EksClusterProps):
@@ -127,45 +127,8 @@ class EksCluster(Construct):
         self._partition = partition = aws.data_aws_partition.DataAwsPartition(self, "partition").partition
 
         self.role, role_dependencies = self._cluster_role(props, partition)
-        self.log_group = EncryptedLogGroup(
-            self,
-            "log-group",
-            EncryptedLogGroupProps(
-                # The name EKS writes to: created first, EKS uses this group as it is.
-                name=f"/aws/eks/{props.cluster_name}/cluster",
-                retention_days=props.log_retention_days,
-                kms_key_arn=props.log_kms_key_arn,
-            ),
-        ).resource
-        vpc = aws.eks_cluster.EksClusterVpcConfig(
-            subnet_ids=list(props.subnet_ids),
-            endpoint_private_access=True,
-            endpoint_public_access=props.endpoint_public_access,
-            public_access_cidrs=list(props.public_access_cidrs) if props.endpoint_public_access else None,
-        )
-        self.cluster = aws.eks_cluster.EksCluster(
-            self,
-            "cluster",
-            name=props.cluster_name,
-            version=props.kubernetes_version,
-            role_arn=self.role.arn,
-            vpc_config=vpc,
-            access_config=aws.eks_cluster.EksClusterAccessConfig(
-                authentication_mode="API",
-                # Whoever runs the first apply gets no hidden, unlisted admin rights.
-                bootstrap_cluster_creator_admin_permissions=False,
-            ),
-            encryption_config=aws.eks_cluster.EksClusterEncryptionConfig(
-                resources=["secrets"],
-                provider=aws.eks_cluster.EksClusterEncryptionConfigProvider(key_arn=props.secrets_kms_key_arn),
-            ),
-            enabled_cluster_log_types=list(props.log_types),
-            # vpc-cni, kube-proxy and coredns come as managed add-ons at pinned versions
-            # instead of EKS's unmanaged defaults.
-            bootstrap_self_managed_addons=False,
-            upgrade_policy=aws.eks_cluster.EksClusterUpgradePolicy(support_type=props.support_type),
-            depends_on=[self.log_group, *role_dependencies],
-        )
+        self.log_group = self._control_plane_log_group(props)
+        self.cluster = self._create_cluster(props, depends_on=[self.log_group, *role_dependencies])
         self.cluster_name: str = self.cluster.name
         self.cluster_arn: str = self.cluster.arn
         self.cluster_endpoint: str = self.cluster.endpoint
@@ -198,19 +161,42 @@ class EksCluster(Construct):
         self._after_compute: list[aws.eks_addon.EksAddon] = []
         for addon in props.addons:
             self._add_addon(addon)
-        self.compute_dependencies: tuple[aws.eks_addon.EksAddon, ...] = tuple(
+        self._before_compute: tuple[aws.eks_addon.EksAddon, ...] = tuple(
             self.addons[a.name] for a in props.addons if a.before_compute
         )
         self.node_groups: list[ManagedNodeGroup] = []
 
     # --- behaviour ------------------------------------------------------------------------
 
-    def register_node_group(self, group: ManagedNodeGroup) -> None:
-        """Make the add-ons installed after compute (``coredns``, ``aws-ebs-csi-driver``)
-        wait for ``group``: they run Deployments, which never become ACTIVE without nodes.
-        Create the group with ``depends_on=cluster.compute_dependencies`` and
-        ``security_group_ids=cluster.node_security_group_ids``."""
+    def add_node_group(self, scope: Construct, id_: str, options: NodeGroupOptions) -> ManagedNodeGroup:
+        """A managed node group ``scope/id_`` that joins this cluster, however far ``scope`` is.
+
+        The group gets the cluster's name and both ``node_security_group_ids``. In the
+        cluster's own stack it also waits for the add-ons nodes need to become Ready
+        (``vpc-cni``, ``kube-proxy``), and the add-ons that run Deployments (``coredns``,
+        ``aws-ebs-csi-driver``), which never become ACTIVE without nodes, wait for it.
+        In a later stack the stack order does both: the group's stack reads the cluster's
+        name, so cdktf deploys the cluster's stack, add-ons included, before it and
+        destroys it after. A ``depends_on`` across stacks would render as a reference to
+        an output, which Terraform refuses; the reverse wait would be a cycle of stacks.
+        """
+        same_stack = TerraformStack.of(scope) is TerraformStack.of(self)
+        group = ManagedNodeGroup(
+            scope,
+            id_,
+            ManagedNodeGroupProps(
+                **{f.name: getattr(options, f.name) for f in fields(NodeGroupOptions)},
+                cluster_name=self.cluster_name,
+                security_group_ids=self.node_security_group_ids,
+                depends_on=self._before_compute if same_stack else (),
+            ),
+        )
         self.node_groups.append(group)
+        if same_stack:
+            self._after_compute_wait_for(group)
+        return group
+
+    def _after_compute_wait_for(self, group: ManagedNodeGroup) -> None:
         for addon in self._after_compute:
             # A resource's fqn renders as "${type.id}", which depends_on refuses;
             # the constructor argument strips the braces, a later append must do it itself.
@@ -218,6 +204,49 @@ class EksCluster(Construct):
             addon.depends_on = [*(addon.depends_on or []), reference]
 
     # --- pieces ---------------------------------------------------------------------------
+
+    def _control_plane_log_group(self, props: EksClusterProps) -> aws.cloudwatch_log_group.CloudwatchLogGroup:
+        return EncryptedLogGroup(
+            self,
+            "log-group",
+            EncryptedLogGroupProps(
+                # The name EKS writes to: created first, EKS uses this group as it is.
+                name=f"/aws/eks/{props.cluster_name}/cluster",
+                retention_days=props.log_retention_days,
+                kms_key_arn=props.log_kms_key_arn,
+            ),
+        ).resource
+
+    def _create_cluster(self, props: EksClusterProps, depends_on: list) -> aws.eks_cluster.EksCluster:
+        vpc = aws.eks_cluster.EksClusterVpcConfig(
+            subnet_ids=list(props.subnet_ids),
+            endpoint_private_access=True,
+            endpoint_public_access=props.endpoint_public_access,
+            public_access_cidrs=list(props.public_access_cidrs) if props.endpoint_public_access else None,
+        )
+        return aws.eks_cluster.EksCluster(
+            self,
+            "cluster",
+            name=props.cluster_name,
+            version=props.kubernetes_version,
+            role_arn=self.role.arn,
+            vpc_config=vpc,
+            access_config=aws.eks_cluster.EksClusterAccessConfig(
+                authentication_mode="API",
+                # Whoever runs the first apply gets no hidden, unlisted admin rights.
+                bootstrap_cluster_creator_admin_permissions=False,
+            ),
+            encryption_config=aws.eks_cluster.EksClusterEncryptionConfig(
+                resources=["secrets"],
+                provider=aws.eks_cluster.EksClusterEncryptionConfigProvider(key_arn=props.secrets_kms_key_arn),
+            ),
+            enabled_cluster_log_types=list(props.log_types),
+            # vpc-cni, kube-proxy and coredns come as managed add-ons at pinned versions
+            # instead of EKS's unmanaged defaults.
+            bootstrap_self_managed_addons=False,
+            upgrade_policy=aws.eks_cluster.EksClusterUpgradePolicy(support_type=props.support_type),
+            depends_on=depends_on,
+        )
 
     def _cluster_role(self, props: EksClusterProps, partition: str):
         trust = policy_document(

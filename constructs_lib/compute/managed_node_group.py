@@ -99,19 +99,17 @@ class RootVolume:
             )
 
 
-@dataclass(frozen=True)
-class ManagedNodeGroupProps:
-    cluster_name: str
-    """Name of the EKS cluster the nodes join."""
+@dataclass(frozen=True, kw_only=True)
+class NodeGroupOptions:
+    """What a node group is; :class:`ManagedNodeGroupProps` adds how it joins a cluster.
+    ``EksCluster.add_node_group`` takes these and supplies the rest."""
+
     node_group_name: str
     """Node group name (checked against EKS's 63-character limit); also names the launch template."""
     node_role_name: str
     """Name of the node IAM role this construct creates."""
     subnet_ids: Sequence[str]
     """Subnets of the nodes: the private subnets, one per AZ."""
-    security_group_ids: Sequence[str]
-    """Security groups of every node. With a launch template that lists security groups,
-    EKS does not add the cluster security group by itself: include it here."""
     instance_types: tuple[str, ...]
     """Instance types; the cluster autoscaler plans with the first, so list types of
     the same vCPU and memory, or the smallest first."""
@@ -143,6 +141,18 @@ class ManagedNodeGroupProps:
     instance_tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the instances and their volumes (``Name`` is added). Pass the
     environment's default tags: the provider's ``default_tags`` do not reach them."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ManagedNodeGroupProps(NodeGroupOptions):
+    """A node group and its cluster. Prefer ``EksCluster.add_node_group(scope, id, options)``,
+    which fills these three from the cluster."""
+
+    cluster_name: str
+    """Name of the EKS cluster the nodes join."""
+    security_group_ids: Sequence[str]
+    """Security groups of every node. With a launch template that lists security groups,
+    EKS does not add the cluster security group by itself: include it here."""
     depends_on: tuple[ITerraformDependable, ...] = ()
     """Resources the node group waits for (the cluster's ``vpc-cni`` add-on: without
     it nodes never become Ready). Default: none."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 from cdktf import TerraformStack, Testing
@@ -11,13 +10,12 @@ from cdktf import TerraformStack, Testing
 from constructs_lib.ai.gpu_node_group import GPU_LABELS, GPU_TAINT, GpuNodeGroup, GpuNodeGroupProps
 from constructs_lib.compute.managed_node_group import RootVolume
 from constructs_lib.errors import ValidationError
+from tests.constructs.support import eks_cluster
 
-PROPS = GpuNodeGroupProps(
-    cluster_name="sophia-compute-eks-dev",
+PROPS = dict(
     node_group_name="sophia-ai-gpu-ng-dev",
     node_role_name="sophia-ai-gpu-node-role-dev",
     subnet_ids=["subnet-a", "subnet-b"],
-    security_group_ids=["sg-cluster", "sg-nodes"],
     instance_types=("g4dn.xlarge", "g5.xlarge"),
     capacity_type="SPOT",
     min_size=0,
@@ -28,10 +26,12 @@ PROPS = GpuNodeGroupProps(
 )
 
 
-def synth(props: GpuNodeGroupProps = PROPS) -> dict:
+def synth(**overrides) -> dict:
+    """The GPU group's stack; the cluster lives in a stack of its own, as in the app (compute, ai-ml)."""
     app = Testing.app()
+    cluster = eks_cluster(TerraformStack(app, "compute"))
     stack = TerraformStack(app, "test")
-    GpuNodeGroup(stack, "gpu", props)
+    GpuNodeGroup(stack, "gpu", GpuNodeGroupProps(cluster=cluster, **{**PROPS, **overrides}))
     return json.loads(Testing.synth(stack))
 
 
@@ -55,7 +55,7 @@ def test_imdsv2_is_required_with_a_deliberate_hop_limit(out):
     assert options["http_endpoint"] == "enabled"
     # 1: model servers have IRSA roles; no container needs the node role's credentials.
     assert options["http_put_response_hop_limit"] == 1
-    raised = synth(replace(PROPS, imds_hop_limit=2))
+    raised = synth(imds_hop_limit=2)
     assert only(raised["resource"]["aws_launch_template"])["metadata_options"]["http_put_response_hop_limit"] == 2
 
 
@@ -66,6 +66,14 @@ def test_no_amazon_linux_2_ami_and_no_bootstrap_script(out):
     assert '"AL2_' not in text and "bootstrap.sh" not in text
     template = only(out["resource"]["aws_launch_template"])
     assert "user_data" not in template and "image_id" not in template
+
+
+def test_joins_the_cluster_with_its_name_and_both_node_security_groups(out):
+    node_group = only(out["resource"]["aws_eks_node_group"])
+    assert node_group["cluster_name"].startswith("${aws_eks_cluster.") and node_group["cluster_name"].endswith(".name}")
+    cluster_sg, node_sg = only(out["resource"]["aws_launch_template"])["vpc_security_group_ids"]
+    assert cluster_sg.endswith(".vpc_config[0].cluster_security_group_id}")
+    assert node_sg.startswith("${aws_security_group.") and node_sg.endswith(".id}")
 
 
 def test_gpu_labels_and_no_schedule_taint(out):
@@ -87,7 +95,7 @@ def test_capacity_and_instance_types_come_from_the_arguments(out):
     node_group = only(out["resource"]["aws_eks_node_group"])
     assert node_group["capacity_type"] == "SPOT"
     assert node_group["instance_types"] == ["g4dn.xlarge", "g5.xlarge"]
-    on_demand = synth(replace(PROPS, capacity_type="ON_DEMAND"))
+    on_demand = synth(capacity_type="ON_DEMAND")
     assert only(on_demand["resource"]["aws_eks_node_group"])["capacity_type"] == "ON_DEMAND"
 
 
@@ -105,7 +113,7 @@ def test_root_volume_is_encrypted_gp3_sized_by_arguments(out):
 
 
 def test_bottlerocket_sizes_its_data_volume():
-    out = synth(replace(PROPS, ami_type="BOTTLEROCKET_x86_64_NVIDIA"))
+    out = synth(ami_type="BOTTLEROCKET_x86_64_NVIDIA")
     (device,) = only(out["resource"]["aws_launch_template"])["block_device_mappings"]
     assert device["device_name"] == "/dev/xvdb"
 
@@ -120,7 +128,8 @@ def test_autoscaler_can_scale_from_zero(out):
     tags = {t["tag"]["key"]: t["tag"]["value"] for t in out["resource"]["aws_autoscaling_group_tag"].values()}
     prefix = "k8s.io/cluster-autoscaler"
     assert tags[f"{prefix}/enabled"] == "true"
-    assert tags[f"{prefix}/sophia-compute-eks-dev"] == "owned"
+    (owned,) = [k for k in tags if k.startswith(f"{prefix}/${{aws_eks_cluster.")]
+    assert owned.endswith(".name}") and tags[owned] == "owned"
     assert tags[f"{prefix}/node-template/label/nvidia.com/gpu"] == "true"
     assert tags[f"{prefix}/node-template/label/workload-type"] == "ml"
     assert tags[f"{prefix}/node-template/taint/nvidia.com/gpu"] == "true:NoSchedule"
@@ -154,4 +163,4 @@ def test_node_role_has_no_inline_policy_of_its_own(out):
 )
 def test_validation_names_the_argument_and_value(overrides, message):
     with pytest.raises(ValidationError, match=message):
-        synth(replace(PROPS, **overrides))
+        synth(**overrides)

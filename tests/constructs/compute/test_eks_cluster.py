@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import pytest
 from cdktf import TerraformStack, Testing
@@ -15,7 +15,7 @@ from constructs_lib.compute.eks_cluster import (
     EksCluster,
     EksClusterProps,
 )
-from constructs_lib.compute.managed_node_group import ManagedNodeGroup, ManagedNodeGroupProps
+from constructs_lib.compute.managed_node_group import ManagedNodeGroup, ManagedNodeGroupProps, NodeGroupOptions
 from constructs_lib.errors import ValidationError
 
 EKS_KEY = "arn:aws:kms:us-west-2:111111111111:key/eks"
@@ -51,19 +51,25 @@ PROPS = EksClusterProps(
 )
 
 
+NODE_OPTIONS = NodeGroupOptions(
+    node_group_name="sophia-compute-general-ng-dev",
+    node_role_name="sophia-compute-general-node-role-dev",
+    subnet_ids=["subnet-a", "subnet-b"],
+    instance_types=("t3.medium", "t3.large"),
+    min_size=1,
+    max_size=5,
+    desired_size=2,
+    labels={"workload-type": "general"},
+    instance_tags={"Project": "sophia"},
+)
+
+
 def node_props(**overrides) -> ManagedNodeGroupProps:
+    """A node group built without a cluster object, as ``ManagedNodeGroup`` alone allows."""
     base = ManagedNodeGroupProps(
+        **{f.name: getattr(NODE_OPTIONS, f.name) for f in fields(NodeGroupOptions)},
         cluster_name="sophia-compute-eks-dev",
-        node_group_name="sophia-compute-general-ng-dev",
-        node_role_name="sophia-compute-general-node-role-dev",
-        subnet_ids=["subnet-a", "subnet-b"],
         security_group_ids=["sg-cluster", "sg-nodes"],
-        instance_types=("t3.medium", "t3.large"),
-        min_size=1,
-        max_size=5,
-        desired_size=2,
-        labels={"workload-type": "general"},
-        instance_tags={"Project": "sophia"},
     )
     return replace(base, **overrides)
 
@@ -73,16 +79,7 @@ def synth(props: EksClusterProps = PROPS, with_nodes: bool = True) -> dict:
     stack = TerraformStack(app, "test")
     cluster = EksCluster(stack, "eks", props)
     if with_nodes:
-        nodes = ManagedNodeGroup(
-            stack,
-            "general",
-            node_props(
-                cluster_name=cluster.cluster_name,
-                security_group_ids=cluster.node_security_group_ids,
-                depends_on=cluster.compute_dependencies,
-            ),
-        )
-        cluster.register_node_group(nodes)
+        cluster.add_node_group(stack, "general", NODE_OPTIONS)
     return json.loads(Testing.synth(stack))
 
 
@@ -205,6 +202,26 @@ def test_networking_addons_come_before_the_node_group_and_the_others_after(out):
     assert node_group_ref not in addon(out, "vpc-cni").get("depends_on", [])
     assert addon(out, "coredns")["depends_on"] == [node_group_ref]
     assert addon(out, "aws-ebs-csi-driver")["depends_on"] == [node_group_ref]
+
+
+def test_a_node_group_in_a_later_stack_is_ordered_by_the_stacks_not_by_depends_on():
+    # A cross-stack depends_on renders as a reference to an output, which Terraform refuses,
+    # and the add-ons waiting for it would make the two stacks depend on each other.
+    app = Testing.app()
+    compute = TerraformStack(app, "compute")
+    cluster = EksCluster(compute, "eks", PROPS)
+    cluster.add_node_group(compute, "general", NODE_OPTIONS)
+    later = TerraformStack(app, "ai")
+    gpu = cluster.add_node_group(later, "gpu", replace(NODE_OPTIONS, node_group_name="sophia-ai-gpu-ng-dev", node_role_name="r"))
+    assert cluster.node_groups[1] is gpu
+    compute_out, later_out = json.loads(Testing.synth(compute)), json.loads(Testing.synth(later))
+    node_group = only(later_out["resource"]["aws_eks_node_group"])
+    # Only its own role's attachments: nothing of the other stack.
+    assert all(d.startswith("aws_iam_role_policy_attachment.") for d in node_group["depends_on"])
+    assert node_group["cluster_name"] == "${%s.name}" % ref(compute_out, "aws_eks_cluster", lambda c: True)
+    assert len(only(later_out["resource"]["aws_launch_template"])["vpc_security_group_ids"]) == 2
+    general_ref = ref(compute_out, "aws_eks_node_group", lambda n: True)
+    assert addon(compute_out, "coredns")["depends_on"] == [general_ref]
 
 
 def test_addon_versions_are_pinned(out):
