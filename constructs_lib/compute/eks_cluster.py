@@ -25,6 +25,8 @@ from cdktf import TerraformStack
 from constructs import Construct
 
 from constructs_lib import tagging
+from constructs_lib.compute.eks_addons import Addon, validate_addons
+from constructs_lib.compute.eks_addons import AddonServiceAccount as AddonServiceAccount  # re-export: props type
 from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
 from constructs_lib.compute.managed_node_group import ManagedNodeGroup, ManagedNodeGroupProps, NodeGroupOptions
 from constructs_lib.errors import ValidationError
@@ -36,40 +38,6 @@ from constructs_lib.security.policy import Principal, Statement, policy_document
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 SUPPORT_TYPES = ("STANDARD", "EXTENDED")
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
-REQUIRED_ADDONS = ("vpc-cni", "kube-proxy", "coredns")
-BEFORE_COMPUTE_ADDONS = ("vpc-cni", "kube-proxy")
-
-
-@dataclass(frozen=True)
-class AddonServiceAccount:
-    """The IRSA role an add-on's controller runs as."""
-
-    role_name: str
-    """Name of the IAM role to create."""
-    namespace: str
-    service_account: str
-    managed_policies: tuple[str, ...]
-    """AWS managed policies attached to the role, by path and name
-    (``service-role/AmazonEBSCSIDriverPolicy``)."""
-
-
-@dataclass(frozen=True)
-class Addon:
-    """An EKS managed add-on at a pinned version."""
-
-    name: str
-    """Add-on name, e.g. ``vpc-cni``."""
-    version: str
-    """Build, ``v<x.y.z>-eksbuild.<n>``; must be published for the cluster's Kubernetes version."""
-    before_compute: bool = False
-    """Install before any node group (nodes need it to become Ready). Default: after
-    the node groups, because add-ons that run Deployments never become ACTIVE without nodes."""
-    service_account: AddonServiceAccount | None = None
-    """IRSA role of the add-on's controller. Default: none (the node role's permissions)."""
-    log_group_names: tuple[str, ...] = ()
-    """CloudWatch log groups the add-on writes to. They are created before it, encrypted
-    with ``log_kms_key_arn`` and retained ``log_retention_days``, so that the add-on
-    never creates unencrypted, never-expiring ones itself. Default: none."""
 
 
 @dataclass(frozen=True)
@@ -386,26 +354,7 @@ class EksCluster(Construct):
         for arn in props.admin_role_arns:
             if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+", arn):
                 raise ValidationError(f"{where}: admin_role_arns must hold IAM role ARNs, got {arn!r}")
-        names = [a.name for a in props.addons]
-        if len(set(names)) != len(names):
-            raise ValidationError(f"{where}: addons must not repeat an add-on, got {names!r}")
-        # bootstrap_self_managed_addons is off: without these, nodes never become Ready
-        # (no CNI), Services do not route (no kube-proxy) and names do not resolve.
-        for required in REQUIRED_ADDONS:
-            if required not in names:
-                raise ValidationError(f"{where}: addons must include {required!r}, got {names!r}")
-        for addon in props.addons:
-            if addon.name in BEFORE_COMPUTE_ADDONS and not addon.before_compute:
-                raise ValidationError(f"{where}: add-on {addon.name} must be installed before_compute=True")
-        log_groups = [name for addon in props.addons for name in addon.log_group_names]
-        if len(set(log_groups)) != len(log_groups) or f"/aws/eks/{props.cluster_name}/cluster" in log_groups:
-            raise ValidationError(f"{where}: add-on log_group_names must be distinct, got {log_groups!r}")
-        for addon in props.addons:
-            if not re.fullmatch(r"v\d+\.\d+\.\d+-eksbuild\.\d+", addon.version):
-                raise ValidationError(
-                    f"{where}: add-on {addon.name} version must be pinned as v<x.y.z>-eksbuild.<n>, got {addon.version!r}"
-                )
-
+        validate_addons(where, props.addons, taken_log_groups=(f"/aws/eks/{props.cluster_name}/cluster",))
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
