@@ -116,95 +116,9 @@ class VectorDatabase(Construct):
 
         self.security_group = self._security_group(props)
         self.master_role_arn: str = props.master_role_arn or self._master_role(props, account_root, domain_arn)
-        self.log_groups = {
-            log_type: EncryptedLogGroup(
-                self,
-                f"log-{log_type.lower().replace('_', '-')}",
-                EncryptedLogGroupProps(
-                    name=f"/aws/opensearch/{props.domain_name}/{log_type.lower().replace('_', '-')}",
-                    retention_days=props.log_retention_days,
-                    kms_key_arn=props.log_kms_key_arn,
-                ),
-            ).resource
-            for log_type in LOG_TYPES
-        }
+        self.log_groups = self._create_log_groups(props)
         log_policy = self._log_resource_policy(props, identity.account_id, domain_arn)
-
-        access_policy = policy_document(
-            self,
-            "access-policy",
-            [
-                # The resource policy only delegates to IAM: a principal also needs es:ESHttp*
-                # in its own policies, and fine-grained access control then maps it to roles.
-                Statement(
-                    sid="AccountPrincipals",
-                    actions=("es:ESHttp*",),
-                    resources=(f"{domain_arn}/*",),
-                    principals=(Principal("AWS", (account_root,)),),
-                )
-            ],
-        )
-        zone_aware = props.availability_zones > 1
-        dos = aws.opensearch_domain
-        self.domain = dos.OpensearchDomain(
-            self,
-            "domain",
-            domain_name=props.domain_name,
-            engine_version=props.engine_version,
-            cluster_config=dos.OpensearchDomainClusterConfig(
-                instance_type=props.instance_type,
-                instance_count=props.instance_count,
-                dedicated_master_enabled=props.dedicated_master_count > 0,
-                dedicated_master_count=props.dedicated_master_count or None,
-                dedicated_master_type=props.dedicated_master_type if props.dedicated_master_count else None,
-                zone_awareness_enabled=zone_aware,
-                zone_awareness_config=dos.OpensearchDomainClusterConfigZoneAwarenessConfig(
-                    availability_zone_count=props.availability_zones
-                )
-                if zone_aware
-                else None,
-            ),
-            ebs_options=dos.OpensearchDomainEbsOptions(
-                ebs_enabled=True,
-                volume_type="gp3",
-                volume_size=props.volume_size_gb,
-                iops=props.volume_iops,
-                throughput=props.volume_throughput,
-            ),
-            vpc_options=dos.OpensearchDomainVpcOptions(
-                subnet_ids=list(props.subnet_ids[: props.availability_zones]),
-                security_group_ids=[self.security_group.id],
-            ),
-            encrypt_at_rest=dos.OpensearchDomainEncryptAtRest(enabled=True, kms_key_id=props.kms_key_arn),
-            node_to_node_encryption=dos.OpensearchDomainNodeToNodeEncryption(enabled=True),
-            domain_endpoint_options=dos.OpensearchDomainDomainEndpointOptions(
-                enforce_https=True, tls_security_policy=props.tls_security_policy
-            ),
-            advanced_security_options=dos.OpensearchDomainAdvancedSecurityOptions(
-                enabled=True,
-                anonymous_auth_enabled=False,
-                # IAM only: no internal users, so no master password to keep in Terraform state.
-                internal_user_database_enabled=False,
-                master_user_options=dos.OpensearchDomainAdvancedSecurityOptionsMasterUserOptions(
-                    master_user_arn=self.master_role_arn
-                ),
-            ),
-            access_policies=access_policy.json,
-            # OpenSearch 5.3+ takes hourly snapshots whatever this says; the hour is kept
-            # so that the daily retention point is predictable for restores.
-            snapshot_options=dos.OpensearchDomainSnapshotOptions(
-                automated_snapshot_start_hour=props.automated_snapshot_start_hour
-            ),
-            software_update_options=dos.OpensearchDomainSoftwareUpdateOptions(auto_software_update_enabled=True),
-            log_publishing_options=[
-                dos.OpensearchDomainLogPublishingOptions(
-                    log_type=log_type, cloudwatch_log_group_arn=group.arn, enabled=True
-                )
-                for log_type, group in self.log_groups.items()
-            ],
-            # The service checks at creation that it may write to the log groups.
-            depends_on=[log_policy],
-        )
+        self.domain = self._create_domain(props, self._access_policy(account_root, domain_arn), depends_on=[log_policy])
 
         self.domain_name: str = self.domain.domain_name
         self.domain_arn: str = self.domain.arn
@@ -281,6 +195,99 @@ class VectorDatabase(Construct):
             )
 
     # --- parts --------------------------------------------------------------------------
+
+    def _create_log_groups(self, p: VectorDatabaseProps) -> dict[str, aws.cloudwatch_log_group.CloudwatchLogGroup]:
+        return {
+            log_type: EncryptedLogGroup(
+                self,
+                f"log-{log_type.lower().replace('_', '-')}",
+                EncryptedLogGroupProps(
+                    name=f"/aws/opensearch/{p.domain_name}/{log_type.lower().replace('_', '-')}",
+                    retention_days=p.log_retention_days,
+                    kms_key_arn=p.log_kms_key_arn,
+                ),
+            ).resource
+            for log_type in LOG_TYPES
+        }
+
+    def _access_policy(self, account_root: str, domain_arn: str):
+        return policy_document(
+            self,
+            "access-policy",
+            [
+                # The resource policy only delegates to IAM: a principal also needs es:ESHttp*
+                # in its own policies, and fine-grained access control then maps it to roles.
+                Statement(
+                    sid="AccountPrincipals",
+                    actions=("es:ESHttp*",),
+                    resources=(f"{domain_arn}/*",),
+                    principals=(Principal("AWS", (account_root,)),),
+                )
+            ],
+        )
+
+    def _create_domain(self, p: VectorDatabaseProps, access_policy, depends_on: list):
+        zone_aware = p.availability_zones > 1
+        dos = aws.opensearch_domain
+        return dos.OpensearchDomain(
+            self,
+            "domain",
+            domain_name=p.domain_name,
+            engine_version=p.engine_version,
+            cluster_config=dos.OpensearchDomainClusterConfig(
+                instance_type=p.instance_type,
+                instance_count=p.instance_count,
+                dedicated_master_enabled=p.dedicated_master_count > 0,
+                dedicated_master_count=p.dedicated_master_count or None,
+                dedicated_master_type=p.dedicated_master_type if p.dedicated_master_count else None,
+                zone_awareness_enabled=zone_aware,
+                zone_awareness_config=dos.OpensearchDomainClusterConfigZoneAwarenessConfig(
+                    availability_zone_count=p.availability_zones
+                )
+                if zone_aware
+                else None,
+            ),
+            ebs_options=dos.OpensearchDomainEbsOptions(
+                ebs_enabled=True,
+                volume_type="gp3",
+                volume_size=p.volume_size_gb,
+                iops=p.volume_iops,
+                throughput=p.volume_throughput,
+            ),
+            vpc_options=dos.OpensearchDomainVpcOptions(
+                subnet_ids=list(p.subnet_ids[: p.availability_zones]),
+                security_group_ids=[self.security_group.id],
+            ),
+            encrypt_at_rest=dos.OpensearchDomainEncryptAtRest(enabled=True, kms_key_id=p.kms_key_arn),
+            node_to_node_encryption=dos.OpensearchDomainNodeToNodeEncryption(enabled=True),
+            domain_endpoint_options=dos.OpensearchDomainDomainEndpointOptions(
+                enforce_https=True, tls_security_policy=p.tls_security_policy
+            ),
+            advanced_security_options=dos.OpensearchDomainAdvancedSecurityOptions(
+                enabled=True,
+                anonymous_auth_enabled=False,
+                # IAM only: no internal users, so no master password to keep in Terraform state.
+                internal_user_database_enabled=False,
+                master_user_options=dos.OpensearchDomainAdvancedSecurityOptionsMasterUserOptions(
+                    master_user_arn=self.master_role_arn
+                ),
+            ),
+            access_policies=access_policy.json,
+            # OpenSearch 5.3+ takes hourly snapshots whatever this says; the hour is kept
+            # so that the daily retention point is predictable for restores.
+            snapshot_options=dos.OpensearchDomainSnapshotOptions(
+                automated_snapshot_start_hour=p.automated_snapshot_start_hour
+            ),
+            software_update_options=dos.OpensearchDomainSoftwareUpdateOptions(auto_software_update_enabled=True),
+            log_publishing_options=[
+                dos.OpensearchDomainLogPublishingOptions(
+                    log_type=log_type, cloudwatch_log_group_arn=group.arn, enabled=True
+                )
+                for log_type, group in self.log_groups.items()
+            ],
+            # The service checks at creation that it may write to the log groups.
+            depends_on=depends_on,
+        )
 
     def _security_group(self, p: VectorDatabaseProps):
         name = check(f"{p.domain_name}-sg", ResourceKind.SECURITY_GROUP)

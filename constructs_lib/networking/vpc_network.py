@@ -116,40 +116,14 @@ class Networking(Construct):
         self.private_subnet_ids: list[str] = [s.id for s in subnets["private"]]
         self.database_subnet_ids: list[str] = [s.id for s in subnets["database"]]
 
-        # Public tier: one route table, default route to the internet gateway.
-        public_rt = self._route_table(naming, "public", None, subnets["public"])
-        aws.route.Route(
-            self,
-            "public-default-route",
-            route_table_id=public_rt.id,
-            destination_cidr_block=_ANYWHERE,
-            gateway_id=self.internet_gateway.id,
-        )
-        self.public_route_table_ids: list[str] = [public_rt.id]
-
+        self.public_route_table_ids: list[str] = [self._public_routing(naming, subnets["public"])]
         self.nat_public_ips: list[str] = []
         nat_ids = self._nat_gateways(naming, props.nat_strategy, azs, subnets["public"])
         self.nat_gateway_ids: list[str] = list(nat_ids)
-
-        # Private tier: a route table per AZ, so that switching NAT strategy only
-        # changes routes, never route tables or associations.
-        self.private_route_table_ids: list[str] = []
-        for index, (az, subnet) in enumerate(zip(azs, subnets["private"], strict=True)):
-            table = self._route_table(naming, "private", az, [subnet])
-            if nat_ids:
-                aws.route.Route(
-                    self,
-                    f"private-default-route-{az}",
-                    route_table_id=table.id,
-                    destination_cidr_block=_ANYWHERE,
-                    nat_gateway_id=nat_ids[index if len(nat_ids) > 1 else 0],
-                )
-            self.private_route_table_ids.append(table.id)
-
+        self.private_route_table_ids: list[str] = self._private_routing(naming, azs, subnets["private"], nat_ids)
         # Database tier: no route out of the VPC at all.
         database_rt = self._route_table(naming, "database", None, subnets["database"])
         self.database_route_table_ids: list[str] = [database_rt.id]
-
         self._network_acls(naming, props.vpc_cidr, subnets)
 
         self.flow_logs = VpcFlowLogs(
@@ -282,6 +256,35 @@ class Networking(Construct):
             ids.append(nat.id)
             self.nat_public_ips.append(eip.public_ip)
         return ids
+
+    def _public_routing(self, naming: Naming, subnets: list) -> str:
+        """Public tier: one route table, default route to the internet gateway."""
+        table = self._route_table(naming, "public", None, subnets)
+        aws.route.Route(
+            self,
+            "public-default-route",
+            route_table_id=table.id,
+            destination_cidr_block=_ANYWHERE,
+            gateway_id=self.internet_gateway.id,
+        )
+        return table.id
+
+    def _private_routing(self, naming: Naming, azs: tuple[str, ...], subnets: list, nat_ids: list[str]) -> list[str]:
+        """Private tier: a route table per AZ, so that switching NAT strategy only changes
+        routes, never route tables or associations; each AZ's default route to its NAT."""
+        table_ids = []
+        for index, (az, subnet) in enumerate(zip(azs, subnets, strict=True)):
+            table = self._route_table(naming, "private", az, [subnet])
+            if nat_ids:
+                aws.route.Route(
+                    self,
+                    f"private-default-route-{az}",
+                    route_table_id=table.id,
+                    destination_cidr_block=_ANYWHERE,
+                    nat_gateway_id=nat_ids[index if len(nat_ids) > 1 else 0],
+                )
+            table_ids.append(table.id)
+        return table_ids
 
     def _network_acls(self, naming: Naming, vpc_cidr: str, subnets: dict[str, list]) -> None:
         # Security groups do the fine-grained filtering in the public and private
