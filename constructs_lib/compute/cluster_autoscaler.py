@@ -32,8 +32,9 @@ from constructs import Construct
 
 from constructs_lib import providers, tagging
 from constructs_lib.errors import ValidationError
-from constructs_lib.quantities import CPU_PATTERN, MEMORY_PATTERN, cpu_millis, memory_bytes
-from constructs_lib.security.policy import Condition, Statement
+from constructs_lib.pod_security import restricted_container, restricted_pod
+from constructs_lib.quantities import check_requests_and_limits
+from constructs_lib.security.policy import Condition, Statement, check_role_arn
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"
@@ -49,7 +50,6 @@ _VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 _MINOR = re.compile(r"^(\d+)\.(\d+)$")
 _DURATION = re.compile(r"^[1-9]\d*[smh]$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")
 _AUTOSCALER_TAG = "k8s.io/cluster-autoscaler"
 
 
@@ -247,60 +247,6 @@ class ClusterAutoscaler(Construct):
 
     def _deployment(self, p: ClusterAutoscalerProps, labels: dict[str, str]):
         d = providers.k8s.deployment_v1
-        args = [
-            "--cloud-provider=aws",
-            f"--namespace={NAMESPACE}",
-            f"--node-group-auto-discovery=asg:tag={_AUTOSCALER_TAG}/enabled,{_AUTOSCALER_TAG}/{p.cluster_name}",
-            f"--expander={p.expander}",
-            # Node groups of the same shape in different AZs grow together.
-            "--balance-similar-node-groups=true",
-            # Never remove a node that runs a kube-system pod (CoreDNS, metrics-server, this one).
-            "--skip-nodes-with-system-pods=true",
-            # The model servers keep only scratch data in an emptyDir (/tmp): with the default
-            # (true) no node running one could ever be removed, GPU nodes included.
-            "--skip-nodes-with-local-storage=false",
-            f"--scale-down-unneeded-time={p.scale_down_unneeded_time}",
-            "--logtostderr=true",
-            "--stderrthreshold=info",
-            "--v=2",
-        ]
-        uid = _UID
-        container = d.DeploymentV1SpecTemplateSpecContainer(
-            name=NAME,
-            image=self.image,
-            image_pull_policy="IfNotPresent",
-            command=["./cluster-autoscaler"],
-            args=args,
-            env=[d.DeploymentV1SpecTemplateSpecContainerEnv(name="AWS_REGION", value=p.region)],
-            port=[d.DeploymentV1SpecTemplateSpecContainerPort(name="http", container_port=METRICS_PORT, protocol="TCP")],
-            resources=d.DeploymentV1SpecTemplateSpecContainerResources(
-                requests={"cpu": p.cpu_request, "memory": p.memory_request},
-                limits={"cpu": p.cpu_limit, "memory": p.memory_limit},
-            ),
-            # /health-check fails once the main loop stalls: restart it, and report it not ready.
-            liveness_probe=d.DeploymentV1SpecTemplateSpecContainerLivenessProbe(
-                http_get=d.DeploymentV1SpecTemplateSpecContainerLivenessProbeHttpGet(path="/health-check", port="http"),
-                period_seconds=10,
-                timeout_seconds=5,
-                failure_threshold=3,
-            ),
-            readiness_probe=d.DeploymentV1SpecTemplateSpecContainerReadinessProbe(
-                http_get=d.DeploymentV1SpecTemplateSpecContainerReadinessProbeHttpGet(path="/health-check", port="http"),
-                period_seconds=10,
-                timeout_seconds=5,
-                failure_threshold=3,
-            ),
-            security_context=d.DeploymentV1SpecTemplateSpecContainerSecurityContext(
-                run_as_non_root=True,
-                run_as_user=str(uid),
-                run_as_group=str(uid),
-                privileged=False,
-                allow_privilege_escalation=False,
-                read_only_root_filesystem=True,
-                capabilities=d.DeploymentV1SpecTemplateSpecContainerSecurityContextCapabilities(drop=["ALL"]),
-                seccomp_profile=d.DeploymentV1SpecTemplateSpecContainerSecurityContextSeccompProfile(type="RuntimeDefault"),
-            ),
-        )
         return d.DeploymentV1(
             self,
             "deployment",
@@ -321,20 +267,63 @@ class ClusterAutoscaler(Construct):
                         # Evicted last: without it no Pending pod ever gets a node.
                         priority_class_name="system-cluster-critical",
                         node_selector={"kubernetes.io/os": "linux", **p.node_selector},
-                        security_context=d.DeploymentV1SpecTemplateSpecSecurityContext(
-                            run_as_non_root=True,
-                            run_as_user=str(uid),
-                            run_as_group=str(uid),
-                            # The IRSA web-identity token is projected into the pod; this group
-                            # makes it readable by the non-root user.
-                            fs_group=str(uid),
-                            seccomp_profile=d.DeploymentV1SpecTemplateSpecSecurityContextSeccompProfile(type="RuntimeDefault"),
-                        ),
-                        container=[container],
+                        # fs_group makes the projected IRSA web-identity token readable by the non-root user.
+                        security_context=restricted_pod(_UID),
+                        container=[self._container(p)],
                     ),
                 ),
             ),
             wait_for_rollout=True,
+        )
+
+    @staticmethod
+    def _args(p: ClusterAutoscalerProps) -> list[str]:
+        return [
+            "--cloud-provider=aws",
+            f"--namespace={NAMESPACE}",
+            f"--node-group-auto-discovery=asg:tag={_AUTOSCALER_TAG}/enabled,{_AUTOSCALER_TAG}/{p.cluster_name}",
+            f"--expander={p.expander}",
+            # Node groups of the same shape in different AZs grow together.
+            "--balance-similar-node-groups=true",
+            # Never remove a node that runs a kube-system pod (CoreDNS, metrics-server, this one).
+            "--skip-nodes-with-system-pods=true",
+            # The model servers keep only scratch data in an emptyDir (/tmp): with the default
+            # (true) no node running one could ever be removed, GPU nodes included.
+            "--skip-nodes-with-local-storage=false",
+            f"--scale-down-unneeded-time={p.scale_down_unneeded_time}",
+            "--logtostderr=true",
+            "--stderrthreshold=info",
+            "--v=2",
+        ]
+
+    def _container(self, p: ClusterAutoscalerProps):
+        d = providers.k8s.deployment_v1
+        return d.DeploymentV1SpecTemplateSpecContainer(
+            name=NAME,
+            image=self.image,
+            image_pull_policy="IfNotPresent",
+            command=["./cluster-autoscaler"],
+            args=self._args(p),
+            env=[d.DeploymentV1SpecTemplateSpecContainerEnv(name="AWS_REGION", value=p.region)],
+            port=[d.DeploymentV1SpecTemplateSpecContainerPort(name="http", container_port=METRICS_PORT, protocol="TCP")],
+            resources=d.DeploymentV1SpecTemplateSpecContainerResources(
+                requests={"cpu": p.cpu_request, "memory": p.memory_request},
+                limits={"cpu": p.cpu_limit, "memory": p.memory_limit},
+            ),
+            # /health-check fails once the main loop stalls: restart it, and report it not ready.
+            liveness_probe=d.DeploymentV1SpecTemplateSpecContainerLivenessProbe(
+                http_get=d.DeploymentV1SpecTemplateSpecContainerLivenessProbeHttpGet(path="/health-check", port="http"),
+                period_seconds=10,
+                timeout_seconds=5,
+                failure_threshold=3,
+            ),
+            readiness_probe=d.DeploymentV1SpecTemplateSpecContainerReadinessProbe(
+                http_get=d.DeploymentV1SpecTemplateSpecContainerReadinessProbeHttpGet(path="/health-check", port="http"),
+                period_seconds=10,
+                timeout_seconds=5,
+                failure_threshold=3,
+            ),
+            security_context=restricted_container(_UID),
         )
 
     # --- validation -----------------------------------------------------------------------
@@ -363,16 +352,11 @@ class ClusterAutoscaler(Construct):
             )
         if not Token.is_unresolved(p.region) and not _REGION.fullmatch(p.region):
             raise ValidationError(f"{where}: region must be an AWS region, got {p.region!r}")
-        if not Token.is_unresolved(p.role_arn) and not _ROLE_ARN.fullmatch(p.role_arn):
-            raise ValidationError(f"{where}: role_arn must be an IAM role ARN, got {p.role_arn!r}")
+        check_role_arn(where, "role_arn", p.role_arn)
         if not p.cluster_name:
             raise ValidationError(f"{where}: cluster_name must name the EKS cluster, got {p.cluster_name!r}")
         if not p.node_selector:
             raise ValidationError(f"{where}: node_selector must pin the autoscaler to nodes it never scales to zero, got {{}}")
-        for arg, pattern in (("cpu_request", CPU_PATTERN), ("cpu_limit", CPU_PATTERN), ("memory_request", MEMORY_PATTERN), ("memory_limit", MEMORY_PATTERN)):
-            if not pattern.fullmatch(getattr(p, arg)):
-                raise ValidationError(f"{where}: {arg} is not a Kubernetes quantity, got {getattr(p, arg)!r}")
-        if cpu_millis(p.cpu_limit) < cpu_millis(p.cpu_request):
-            raise ValidationError(f"{where}: cpu_limit {p.cpu_limit!r} must be >= cpu_request {p.cpu_request!r}")
-        if memory_bytes(p.memory_limit) < memory_bytes(p.memory_request):
-            raise ValidationError(f"{where}: memory_limit {p.memory_limit!r} must be >= memory_request {p.memory_request!r}")
+        check_requests_and_limits(
+            where, cpu_request=p.cpu_request, cpu_limit=p.cpu_limit, memory_request=p.memory_request, memory_limit=p.memory_limit
+        )
