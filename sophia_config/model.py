@@ -21,6 +21,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from sophia_config.sections.alerts import AlertsConfig
+from sophia_config.sections.blue_green import BlueGreenConfig
 from sophia_config.sections.database import DatabaseConfig
 from sophia_config.sections.deployment_window import (
     BusinessHours,
@@ -143,10 +144,6 @@ class DeploymentPolicy(Model):
         if needed and getattr(self, needed) is None:
             raise ValueError(f"window {self.window!r} needs {needed} (the hours of the window)")
         return self
-
-
-class BlueGreenConfig(Model):
-    active: Literal["blue", "green"]
 
 
 class EnvironmentConfig(Model):

@@ -124,3 +124,35 @@ def test_global_resources_without_recorder(config_dir):
 def test_alert_subscriptions(config_dir, subscription, message):
     edit(config_dir, "dev.yaml", lambda d: d["alerts"].update(subscriptions=[subscription]))
     assert message in rejected(config_dir)
+
+
+def test_outside_a_switch_no_environment_pays_for_a_standby():
+    app = config.load(ROOT / "config")
+    assert {env.name: env.config.blue_green.standby for env in app.environments} == {
+        "dev": "absent",
+        "production": "absent",
+        "staging": "absent",
+    }
+
+
+def test_standby_snapshot_without_a_standby_is_refused(config_dir):
+    # Left behind after a retire, it would seed the next switch from an old snapshot.
+    path = edit(config_dir, "production.yaml", lambda d: d["blue_green"].update(standby_snapshot="blue-before-switch"))
+    message = rejected(config_dir)
+    assert f"{path}: blue_green: standby_snapshot is read only while standby is 'provisioned'" in message
+    assert "got standby 'absent'" in message
+
+
+def test_standby_snapshot_must_be_a_snapshot_identifier(config_dir):
+    edit(
+        config_dir,
+        "production.yaml",
+        lambda d: d["blue_green"].update(standby="provisioned", standby_snapshot="blue--before-switch-"),
+    )
+    assert "blue_green.standby_snapshot" in rejected(config_dir)
+
+
+def test_standby_from_an_automated_snapshot_is_accepted(config_dir):
+    name = "rds:sophia-data-postgres-production-blue-2025-06-01-03-05"
+    edit(config_dir, "production.yaml", lambda d: d["blue_green"].update(standby="provisioned", standby_snapshot=name))
+    assert config.load(config_dir).environment("production").config.blue_green.standby_snapshot == name
