@@ -221,6 +221,9 @@ def _describe(path: Path, error: ValidationError) -> list[str]:
             problems.append(f"{path}: {field}: missing required field")
         elif item["type"] == "extra_forbidden":
             problems.append(f"{path}: {field}: unknown field (value {item['input']!r})")
+        elif (item.get("ctx") or {}).get("redact"):
+            # A section refused a value that may be a credential: never echo it.
+            problems.append(f"{path}: {field}: {message} (value redacted)")
         else:
             problems.append(f"{path}: {field}: {message} (value {item['input']!r})")
     return problems
