@@ -16,8 +16,10 @@ from cdktf import TerraformResourceLifecycle, Token
 from constructs import Construct
 
 from constructs_lib.ai.gpu_node_group import GPU_LABELS, GPU_RESOURCE, GPU_TAINT
+from constructs_lib.compute.capacity import ROLLOUT_SURGE_PODS
 from constructs_lib.errors import ValidationError
 from constructs_lib.providers import k8s
+from constructs_lib.quantities import CPU_PATTERN, MEMORY_PATTERN, cpu_millis, memory_bytes
 
 # Read from the GPU node group so that the toleration and selector cannot drift from the
 # taint and label EKS puts on its nodes; GPU_RESOURCE is what the NVIDIA device plugin advertises.
@@ -30,23 +32,12 @@ SERVICE_PORT = 80
 
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$")
-_CPU = re.compile(r"^([1-9]\d*m|\d+(\.\d+)?)$")
-_MEMORY = re.compile(r"^[1-9]\d*(Ki|Mi|Gi|Ti)$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")
-_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 
 
 def service_account_of(model_name: str, namespace: str | None = None) -> tuple[str, str]:
     """``(namespace, service account)`` a model's pods run as: what an IRSA role must trust."""
     return (namespace or f"model-{model_name}", f"model-{model_name}")
-
-
-def _cpu_millis(value: str) -> float:
-    return float(value[:-1]) if value.endswith("m") else float(value) * 1000
-
-
-def _memory_bytes(value: str) -> int:
-    return int(value[:-2]) * _UNITS[value[-2:]]
 
 
 @dataclass(frozen=True)
@@ -214,12 +205,12 @@ class ModelDeployment(Construct):
             raise ValidationError(
                 f"{where}: image must be pinned by an immutable tag or a digest, got {p.image!r}"
             )
-        for field, pattern in (("cpu_request", _CPU), ("cpu_limit", _CPU), ("memory_request", _MEMORY), ("memory_limit", _MEMORY)):
+        for field, pattern in (("cpu_request", CPU_PATTERN), ("cpu_limit", CPU_PATTERN), ("memory_request", MEMORY_PATTERN), ("memory_limit", MEMORY_PATTERN)):
             if not pattern.fullmatch(getattr(p, field)):
                 raise ValidationError(f"{where}: {field} is not a Kubernetes quantity, got {getattr(p, field)!r}")
-        if _cpu_millis(p.cpu_limit) < _cpu_millis(p.cpu_request):
+        if cpu_millis(p.cpu_limit) < cpu_millis(p.cpu_request):
             raise ValidationError(f"{where}: cpu_limit {p.cpu_limit!r} must be >= cpu_request {p.cpu_request!r}")
-        if _memory_bytes(p.memory_limit) < _memory_bytes(p.memory_request):
+        if memory_bytes(p.memory_limit) < memory_bytes(p.memory_request):
             raise ValidationError(
                 f"{where}: memory_limit {p.memory_limit!r} must be >= memory_request {p.memory_request!r}"
             )
@@ -322,8 +313,10 @@ class ModelDeployment(Construct):
                 strategy=d.DeploymentV1SpecStrategy(
                     type="RollingUpdate",
                     # Never below the serving capacity during a rollout; one extra pod at a time
-                    # (for GPU models, one extra GPU node at most).
-                    rolling_update=d.DeploymentV1SpecStrategyRollingUpdate(max_surge="1", max_unavailable="0"),
+                    # (for GPU models, one extra GPU node at most: the capacity check counts it).
+                    rolling_update=d.DeploymentV1SpecStrategyRollingUpdate(
+                        max_surge=str(ROLLOUT_SURGE_PODS), max_unavailable="0"
+                    ),
                 ),
                 template=d.DeploymentV1SpecTemplate(
                     metadata=d.DeploymentV1SpecTemplateMetadata(labels=labels),

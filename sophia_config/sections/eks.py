@@ -4,8 +4,8 @@ The Kubernetes version and the add-on versions move together: each add-on
 build is published for a range of Kubernetes minors, so an upgrade bumps
 ``kubernetes_version`` and every entry of ``addons`` in the same change
 (``aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>``
-lists the builds). kube-proxy must match the Kubernetes minor exactly; that
-rule is checked here.
+lists the builds). kube-proxy and the cluster-autoscaler must match the Kubernetes
+minor exactly; those rules are checked here.
 """
 
 from __future__ import annotations
@@ -70,6 +70,14 @@ class EksAddonVersions(Model):
         return self
 
 
+class ClusterAutoscalerConfig(Model):
+    """The node autoscaler (``constructs_lib/compute/cluster_autoscaler.py``), deployed by ``ai-workloads``."""
+
+    version: Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+$")]
+    """Release of ``registry.k8s.io/autoscaling/cluster-autoscaler``, e.g. ``v1.33.6``: its
+    minor must equal ``kubernetes_version`` (each release supports only its own minor)."""
+
+
 class EksConfig(Model):
     """The EKS cluster: version, API endpoint exposure, logging, administrators, add-ons."""
 
@@ -91,6 +99,7 @@ class EksConfig(Model):
     deploys the ``ai-workloads`` stack must be listed: the cluster creator gets
     no implicit admin rights."""
     addons: EksAddonVersions
+    cluster_autoscaler: ClusterAutoscalerConfig
 
     @model_validator(mode="after")
     def _consistent(self) -> EksConfig:
@@ -111,5 +120,11 @@ class EksConfig(Model):
             raise ValueError(
                 f"addons.kube_proxy {self.addons.kube_proxy!r} does not match kubernetes_version "
                 f"{self.kubernetes_version!r}: bump the add-ons with the cluster version"
+            )
+        autoscaler_minor = ".".join(self.cluster_autoscaler.version[1:].split(".")[:2])
+        if autoscaler_minor != self.kubernetes_version:
+            raise ValueError(
+                f"cluster_autoscaler.version {self.cluster_autoscaler.version!r} does not match kubernetes_version "
+                f"{self.kubernetes_version!r}: use a v{self.kubernetes_version}.x release of cluster-autoscaler"
             )
         return self

@@ -39,6 +39,8 @@ def test_environments_differ_only_in_data():
         (lambda d: d.update(endpoint_public_access=True, public_access_cidrs=["0.0.0.0/0"]), "must not be open to the whole internet"),
         (lambda d: d.update(public_access_cidrs=["198.51.100.0/24"]), "must be empty when endpoint_public_access is false"),
         (lambda d: d["addons"].update(kube_proxy="v1.32.6-eksbuild.8"), "'v1.32.6-eksbuild.8' does not match kubernetes_version '1.33'"),
+        (lambda d: d["cluster_autoscaler"].update(version="v1.32.4"), "cluster_autoscaler.version 'v1.32.4' does not match kubernetes_version '1.33'"),
+        (lambda d: d["cluster_autoscaler"].update(version="1.33.6"), "String should match pattern"),
         (lambda d: d["addons"].update(coredns="latest"), "String should match pattern"),
         (lambda d: d["addons"].update(amazon_cloudwatch_observability="v6.0.1-eksbuild.1"), "use a version below v6"),
         (lambda d: d.update(log_types=["api", "api"]), "log_types must not repeat"),
@@ -56,8 +58,8 @@ def test_bad_eks_values_are_refused(change, message):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda d: d.update(min_size=2, desired_size=1), "got min_size=2, desired_size=1, max_size=2"),
-        (lambda d: d.update(desired_size=3), "got min_size=0, desired_size=3, max_size=2"),
+        (lambda d: d.update(min_size=2, desired_size=1, max_size=2), "got min_size=2, desired_size=1, max_size=2"),
+        (lambda d: d.update(desired_size=3, max_size=2), "got min_size=0, desired_size=3, max_size=2"),
         (lambda d: d.update(capacity_type="RESERVED"), "Input should be 'ON_DEMAND' or 'SPOT'"),
         (lambda d: d.update(ami_type="AL2_x86_64_GPU"), "Input should be 'AL2023_x86_64_NVIDIA'"),
         (lambda d: d["root_volume"].update(iops=100), "greater than or equal to 3000"),

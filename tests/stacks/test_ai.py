@@ -30,7 +30,9 @@ def test_kubernetes_provider_comes_from_compute_cross_stack_refs(stack_json, env
 def test_every_configured_model_is_deployed_without_replicas(stack_json, env):
     resources = stack_json(f"ai-workloads-{env}")["resource"]
     deployments = {d["metadata"]["name"]: d for d in resources["kubernetes_deployment_v1"].values()}
-    assert set(deployments) == {"model-bert-base", "model-roberta-large", "model-gpt-j"}
+    # Besides the node autoscaler (tests/constructs/compute/test_cluster_autoscaler.py), one per model.
+    assert set(deployments) == {"model-bert-base", "model-roberta-large", "model-gpt-j", "cluster-autoscaler"}
+    del deployments["cluster-autoscaler"]
     assert all("replicas" not in d["spec"] for d in deployments.values())
     image = deployments["model-gpt-j"]["spec"]["template"]["spec"]["container"][0]["image"]
     assert image.startswith(f"${{data.terraform_remote_state.cross-stack-reference-input-ai-ml-{env}.outputs.")
@@ -94,6 +96,8 @@ def test_each_model_has_its_own_irsa_role_for_its_service_account(stack_json, en
         subjects = [c["values"] for c in statement["condition"] if c["variable"].endswith(":sub")]
         assert subjects == [[f"system:serviceaccount:model-{model}:model-{model}"]]
     accounts = stack_json(f"ai-workloads-{env}")["resource"]["kubernetes_service_account_v1"].values()
+    accounts = [a for a in accounts if a["metadata"]["name"].startswith("model-")]
+    assert len(accounts) == 3
     for account in accounts:
         annotation = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
         assert annotation.startswith(f"${{data.terraform_remote_state.cross-stack-reference-input-ai-ml-{env}.outputs.")
