@@ -23,6 +23,7 @@ from pydantic import Field, ValidationError, model_validator
 from constructs_lib.compute.capacity import ROLLOUT_SURGE_PODS, NodeGroupCapacity, PodRequests, describe
 from constructs_lib.compute.instance_types import INSTANCE_TYPES, instance_spec
 from sophia_config.sections.alerts import AlertsConfig
+from sophia_config.sections.blue_green import BlueGreenConfig
 from sophia_config.sections.database import DatabaseConfig
 from sophia_config.sections.deployment_window import (
     BusinessHours,
@@ -148,10 +149,6 @@ class DeploymentPolicy(Model):
         return self
 
 
-class BlueGreenConfig(Model):
-    active: Literal["blue", "green"]
-
-
 class EnvironmentConfig(Model):
     """One environment (``config/<env>.yaml``)."""
 
@@ -214,6 +211,9 @@ def _describe(path: Path, error: ValidationError) -> list[str]:
             problems.append(f"{path}: {field}: missing required field")
         elif item["type"] == "extra_forbidden":
             problems.append(f"{path}: {field}: unknown field (value {item['input']!r})")
+        elif (item.get("ctx") or {}).get("redact"):
+            # A section refused a value that may be a credential: never echo it.
+            problems.append(f"{path}: {field}: {message} (value redacted)")
         else:
             problems.append(f"{path}: {field}: {message} (value {item['input']!r})")
     return problems

@@ -9,6 +9,7 @@ from constructs_lib.compute.cluster_autoscaler import ClusterAutoscaler
 from constructs_lib.compute.eks_cluster import Addon, AddonServiceAccount, EksCluster, EksClusterProps
 from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
 from constructs_lib.compute.managed_node_group import NodeGroupOptions
+from constructs_lib.monitoring.saved_queries import container_insights_log_groups
 from constructs_lib.naming import ResourceKind
 from constructs_lib.security.iam_role import InlinePolicy
 from stacks.base import EnvironmentStack, StackContext
@@ -33,6 +34,9 @@ class ComputeStack(EnvironmentStack):
         name = self.naming.name
 
         cluster_name = name("compute", "eks", kind=ResourceKind.EKS_CLUSTER)
+        # Where Container Insights writes (the add-on's Fluent Bit and CloudWatch agent);
+        # created here, read by the monitoring stack's saved queries.
+        self.container_insights_log_groups: dict[str, str] = container_insights_log_groups(cluster_name)
         self.cluster = EksCluster(
             self,
             "cluster",
@@ -77,10 +81,7 @@ class ComputeStack(EnvironmentStack):
                         ),
                         # Where Fluent Bit and the agent write (Container Insights metrics are
                         # EMF events in "performance").
-                        log_group_names=tuple(
-                            f"/aws/containerinsights/{cluster_name}/{kind}"
-                            for kind in ("application", "dataplane", "host", "performance")
-                        ),
+                        log_group_names=tuple(self.container_insights_log_groups.values()),
                     ),
                 ),
             ),
@@ -128,6 +129,7 @@ class ComputeStack(EnvironmentStack):
         self.oidc_provider_arn: str = self.cluster.oidc_provider_arn
         self.oidc_provider_url: str = self.cluster.oidc_provider_url
         self.general_node_group_name: str = self.general_nodes.node_group_name
+        self.control_plane_log_group_name: str = self.cluster.log_group_name
         self.cluster_autoscaler_role_arn: str = self.cluster_autoscaler_role.role_arn
 
         self.output("cluster_name", self.cluster_name, "Name of the EKS cluster")

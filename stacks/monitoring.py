@@ -20,6 +20,7 @@ from constructs_lib.monitoring.platform_alarms import (
     PlatformResources,
 )
 from constructs_lib.monitoring.platform_dashboard import PlatformDashboard, PlatformDashboardProps
+from constructs_lib.monitoring.saved_queries import SavedQueries, SavedQueriesProps
 from constructs_lib.naming import ResourceKind
 from constructs_lib.providers import aws
 from stacks.ai_ml import AiMlStack
@@ -35,7 +36,7 @@ class MonitoringStack(EnvironmentStack):
     """Dashboard, alarms and log groups of one environment.
 
     Attributes: ``dashboard`` (``.url``, ``.dashboard_name``), ``alarms`` (name -> :class:`MetricAlarm`),
-    ``log_groups``, ``node_group_asg_names`` (role -> ASG name token).
+    ``log_groups``, ``saved_queries``, ``node_group_asg_names`` (role -> ASG name token).
     """
 
     function = "monitoring"
@@ -69,6 +70,24 @@ class MonitoringStack(EnvironmentStack):
                 ),
                 retention_days=cfg.logging.retention_days,
                 kms_key_arn=security.kms_key_arn("logs"),
+            ),
+        )
+
+        # Saved Logs Insights queries for the questions of an incident (docs/operations.md).
+        # CloudTrail's log group belongs to the account baseline; until it is wired here,
+        # the two CloudTrail queries are not created.
+        self.saved_queries = SavedQueries(
+            self,
+            "queries",
+            SavedQueriesProps(
+                folder=f"{ctx.project.name}-{ctx.env_name}",
+                # References, not names: a query definition is created after the groups it reads.
+                application_log_group_names=(
+                    self.log_groups.application.name,
+                    *(group.name for group in self.log_groups.components.values()),
+                ),
+                container_insights_log_group_names=compute.container_insights_log_groups,
+                control_plane_log_group_name=compute.control_plane_log_group_name,
             ),
         )
 
@@ -140,3 +159,8 @@ class MonitoringStack(EnvironmentStack):
         self.output("log_group_names", list(self.log_groups.log_group_names), "Every log group: application first, then per component")
         self.output("alarm_topic_arn", self.alarm_topic_arn, "SNS topic every alarm of the environment notifies (shared stack)")
         self.output("alarm_names", [alarm.alarm_name for alarm in self.alarms.values()], "Every alarm of this stack")
+        self.output(
+            "saved_query_names",
+            list(self.saved_queries.query_names.values()),
+            "Logs Insights queries saved for this environment (CloudWatch > Logs Insights > Queries)",
+        )

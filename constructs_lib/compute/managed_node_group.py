@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from cdktf import ITerraformDependable, TerraformResourceLifecycle, Token
 from constructs import Construct
 
+from constructs_lib.compute.vcpu_quota_check import VcpuQuotaCheck, VcpuQuotaCheckProps
 from constructs_lib.errors import ValidationError
 from constructs_lib.limits import bounded, check_limits
 from constructs_lib.naming import ResourceKind, check
@@ -141,6 +142,10 @@ class NodeGroupOptions:
     instance_tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the instances and their volumes (``Name`` is added). Pass the
     environment's default tags: the provider's ``default_tags`` do not reach them."""
+    vcpu_quota_check: bool = True
+    """Warn at plan time when the account's EC2 vCPU quota for these instance types and
+    ``capacity_type`` is below ``max_size`` x their vCPUs (``VcpuQuotaCheck``; every type
+    must then be in ``instance_types.INSTANCE_TYPES``). Default: on."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,7 +167,8 @@ class ManagedNodeGroup(Construct):
     """An EKS managed node group with its node role and launch template.
 
     Outputs: ``node_group_name``, ``node_group_arn``, ``node_role_arn``,
-    ``node_role_name``, ``launch_template_id``, ``autoscaling_group_name``.
+    ``node_role_name``, ``launch_template_id``, ``autoscaling_group_name``,
+    ``vcpu_quota_check`` (or None).
     """
 
     def __init__(self, scope: Construct, id_: str, props: ManagedNodeGroupProps):
@@ -207,6 +213,20 @@ class ManagedNodeGroup(Construct):
         )
         self.autoscaling_group_name: str = self.node_group.resources.get(0).autoscaling_groups.get(0).name
         self._autoscaler_tags(props)
+        self.vcpu_quota_check = (
+            VcpuQuotaCheck(
+                self,
+                "vcpu-quota",
+                VcpuQuotaCheckProps(
+                    node_group_name=props.node_group_name,
+                    instance_types=props.instance_types,
+                    capacity_type=props.capacity_type,
+                    max_size=props.max_size,
+                ),
+            )
+            if props.vcpu_quota_check
+            else None
+        )
 
         self.node_group_name: str = self.node_group.node_group_name
         self.node_group_arn: str = self.node_group.arn

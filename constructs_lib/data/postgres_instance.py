@@ -6,6 +6,15 @@ address, TLS enforced by the parameter group, IAM authentication, a final
 snapshot on deletion, tags copied to snapshots, automated backups kept after
 deletion.
 
+An instance can start from a snapshot (``restore_snapshot_identifier``): RDS restores
+it, and Terraform never looks at the snapshot again. ``snapshot_identifier`` forces a
+new resource in the provider, so it is in ``ignore_changes``: the snapshot a lookup
+finds tomorrow, or none, never replaces a database that exists. So is the final
+snapshot's name, fixed when the instance is created: an instance restored from a
+snapshot is named after it (``<identifier>-final-<12 hex digits of its sha256>``), so
+the colour of a blue/green pair that is retired at every other switch does not meet
+the final snapshot of its previous life (RDS refuses a name that exists).
+
 The master password never appears in code, configuration, the synthesized JSON,
 the plan or the state. Two modes:
 
@@ -22,9 +31,10 @@ the plan or the state. Two modes:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from cdktf import TerraformStack, Token
+from cdktf import Fn, TerraformResourceLifecycle, TerraformStack, Token
 from constructs import Construct
 
 from constructs_lib.errors import ValidationError
@@ -200,6 +210,11 @@ class PostgresInstanceProps:
     """Role Enhanced Monitoring publishes OS metrics with."""
     deletion_protection: bool
     """Refuse deletion (on for the active instance of a blue/green pair)."""
+    restore_snapshot_identifier: str | None = None
+    """Snapshot (identifier or ARN, usually a lookup's token) the instance is created from;
+    read only at creation. Default: none (a new, empty database)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of the instance beyond the environment's and the component's. Default: none."""
 
 
 class PostgresInstance(Construct):
@@ -256,9 +271,8 @@ class PostgresInstance(Construct):
             copy_tags_to_snapshot=True,
             delete_automated_backups=False,
             skip_final_snapshot=False,
-            # Deterministic: a timestamped name would change every synth. A second
-            # deletion of the same identifier needs this snapshot renamed or removed first.
-            final_snapshot_identifier=f"{props.identifier}-final",
+            snapshot_identifier=props.restore_snapshot_identifier,
+            final_snapshot_identifier=self._final_snapshot_identifier(props),
             deletion_protection=props.deletion_protection,
             performance_insights_enabled=True,
             performance_insights_kms_key_id=props.storage_kms_key_arn,
@@ -270,7 +284,11 @@ class PostgresInstance(Construct):
             blue_green_update=aws.db_instance.DbInstanceBlueGreenUpdate(enabled=True)
             if settings.blue_green_update
             else None,
+            tags=dict(props.tags) or None,
             depends_on=list(self.log_groups),
+            # Both are read at creation only: a different snapshot (or none) later must not
+            # replace a live database, and the final snapshot keeps the name it was born with.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["snapshot_identifier", "final_snapshot_identifier"]),
         )
         self.identifier: str = self.instance.identifier
         self.endpoint: str = self.instance.endpoint
@@ -283,6 +301,14 @@ class PostgresInstance(Construct):
             if self.external_secret is not None
             else self.instance.master_user_secret.get(0).secret_arn
         )
+
+    @staticmethod
+    def _final_snapshot_identifier(props: PostgresInstanceProps) -> str:
+        # Deterministic: a timestamped name would change every synth.
+        if props.restore_snapshot_identifier is None:
+            return f"{props.identifier}-final"
+        digest = Fn.substr(Fn.sha256(props.restore_snapshot_identifier), 0, 12)
+        return f"{props.identifier}-final-{digest}"
 
     def _master_password(self, props: PostgresInstanceProps) -> dict:
         settings = props.settings

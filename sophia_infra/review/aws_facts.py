@@ -36,7 +36,7 @@ FORCE_NEW: dict[str, frozenset[str]] = {
     # Attributes whose change makes Terraform destroy and re-create the resource
     # (ForceNew in the hashicorp/aws provider schema). Nested attributes are dotted.
     "aws_db_instance": frozenset(
-        {"identifier", "identifier_prefix", "engine", "kms_key_id", "storage_encrypted", "username", "character_set_name", "availability_zone"}
+        {"identifier", "identifier_prefix", "engine", "kms_key_id", "storage_encrypted", "username", "character_set_name", "availability_zone", "snapshot_identifier"}
     ),
     "aws_rds_cluster": frozenset(
         {"cluster_identifier", "cluster_identifier_prefix", "engine", "kms_key_id", "storage_encrypted", "database_name", "master_username", "availability_zones"}

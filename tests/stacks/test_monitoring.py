@@ -11,6 +11,7 @@ from cdktf import Testing as CdktfTesting
 
 import sophia_config as config_mod
 from constructs_lib.monitoring.platform_alarms import GIB
+from constructs_lib.monitoring.saved_queries import container_insights_log_groups
 from stacks.base import StackContext
 from stacks.monitoring import MonitoringStack
 
@@ -19,7 +20,12 @@ LOGS_KEY = "arn:aws:kms:us-west-2:111111111111:key/0b1c2d3e-aaaa-bbbb-cccc-00000
 UPSTREAM = dict(
     security=SimpleNamespace(kms_key_arn=lambda purpose: {"logs": LOGS_KEY}[purpose]),
     shared=SimpleNamespace(alarm_topic_arn=TOPIC),
-    compute=SimpleNamespace(cluster_name="sophia-compute-eks-dev", general_node_group_name="sophia-compute-general-dev"),
+    compute=SimpleNamespace(
+        cluster_name="sophia-compute-eks-dev",
+        general_node_group_name="sophia-compute-general-dev",
+        container_insights_log_groups=container_insights_log_groups("sophia-compute-eks-dev"),
+        control_plane_log_group_name="/aws/eks/sophia-compute-eks-dev/cluster",
+    ),
     data=SimpleNamespace(active_database_identifier="sophia-data-postgres-dev-blue"),
     ai_ml=SimpleNamespace(gpu_node_group_name="sophia-ai-gpu-dev", opensearch_domain_name="sophia-vec-dev"),
     ai_workloads=SimpleNamespace(model_service_names={"bert-base": "model-bert-base", "roberta-large": "model-roberta-large", "gpt-j": "model-gpt-j"}),
