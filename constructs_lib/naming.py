@@ -102,3 +102,9 @@ def check(name: str, kind: ResourceKind) -> str:
     if not rule.pattern.fullmatch(name):
         raise NamingError(f"naming: {kind.name} name {name!r} is invalid: AWS allows {rule.description}")
     return name
+
+
+def slug(text: str) -> str:
+    """``text`` as lowercase letters, digits and single '-', for construct ids derived from
+    names and keys (``nvidia.com/gpu`` -> ``nvidia-com-gpu``)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")

@@ -18,7 +18,7 @@ from constructs_lib.errors import ValidationError
 from constructs_lib.limits import bounded, check_limits
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
-from constructs_lib.security.policy import Statement, policy_document
+from constructs_lib.security.policy import Statement, inline_role_policy
 from constructs_lib.storage.secure_bucket import (
     LifecycleRule,
     SecureBucket,
@@ -266,12 +266,5 @@ class ModelRegistry(Construct):
     def _grant(
         self, grantee_id: str, role_name: str, what: str, statements: list[Statement]
     ) -> aws.iam_role_policy.IamRolePolicy:
-        id_ = f"grant-{grantee_id}-{what}"
-        document = policy_document(self, f"{id_}-document", statements)
-        return aws.iam_role_policy.IamRolePolicy(
-            self,
-            id_,
-            name=check(f"{self.props.repository_name.replace('/', '-')}-{what}", ResourceKind.IAM_POLICY),
-            role=role_name,
-            policy=document.json,
-        )
+        name = check(f"{self.props.repository_name.replace('/', '-')}-{what}", ResourceKind.IAM_POLICY)
+        return inline_role_policy(self, f"grant-{grantee_id}-{what}", name=name, role=role_name, statements=statements)

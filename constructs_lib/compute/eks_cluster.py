@@ -24,7 +24,7 @@ from dataclasses import dataclass, fields
 from cdktf import TerraformStack
 from constructs import Construct
 
-from constructs_lib import tagging
+from constructs_lib import naming, tagging
 from constructs_lib.compute.eks_addons import Addon, validate_addons
 from constructs_lib.compute.eks_addons import AddonServiceAccount as AddonServiceAccount  # re-export: props type
 from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
@@ -260,7 +260,7 @@ class EksCluster(Construct):
     def _admin_access(self, props: EksClusterProps) -> dict[str, aws.eks_access_entry.EksAccessEntry]:
         entries = {}
         for arn in props.admin_role_arns:
-            slug = _slug(arn.rpartition("/")[2])
+            slug = naming.slug(arn.rpartition("/")[2])
             entry = aws.eks_access_entry.EksAccessEntry(
                 self, f"admin-{slug}", cluster_name=self.cluster.name, principal_arn=arn, type="STANDARD"
             )
@@ -296,7 +296,7 @@ class EksCluster(Construct):
         log_groups = [
             EncryptedLogGroup(
                 self,
-                f"{addon.name}-log-{_slug(name)}",
+                f"{addon.name}-log-{naming.slug(name)}",
                 EncryptedLogGroupProps(
                     name=name, retention_days=self.props.log_retention_days, kms_key_arn=self.props.log_kms_key_arn
                 ),
@@ -355,6 +355,3 @@ class EksCluster(Construct):
             if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+", arn):
                 raise ValidationError(f"{where}: admin_role_arns must hold IAM role ARNs, got {arn!r}")
         validate_addons(where, props.addons, taken_log_groups=(f"/aws/eks/{props.cluster_name}/cluster",))
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")

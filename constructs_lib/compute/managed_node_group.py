@@ -24,7 +24,7 @@ from constructs import Construct
 from constructs_lib.compute.vcpu_quota_check import VcpuQuotaCheck, VcpuQuotaCheckProps
 from constructs_lib.errors import ValidationError
 from constructs_lib.limits import bounded, check_limits
-from constructs_lib.naming import ResourceKind, check
+from constructs_lib.naming import ResourceKind, check, slug
 from constructs_lib.providers import aws
 from constructs_lib.security.policy import Principal, Statement, policy_document
 from constructs_lib.storage import gp3
@@ -298,13 +298,13 @@ class ManagedNodeGroup(Construct):
             ("discovery-enabled", f"{_AUTOSCALER}/enabled", "true"),
             ("discovery-cluster", f"{_AUTOSCALER}/{props.cluster_name}", "owned"),
         ]
-        tags += [(f"label-{_slug(k)}", f"{_AUTOSCALER}/node-template/label/{k}", v) for k, v in sorted(props.labels.items())]
+        tags += [(f"label-{slug(k)}", f"{_AUTOSCALER}/node-template/label/{k}", v) for k, v in sorted(props.labels.items())]
         tags += [
-            (f"taint-{_slug(t.key)}", f"{_AUTOSCALER}/node-template/taint/{t.key}", f"{t.value}:{t.effect}")
+            (f"taint-{slug(t.key)}", f"{_AUTOSCALER}/node-template/taint/{t.key}", f"{t.value}:{t.effect}")
             for t in props.taints
         ]
         tags += [
-            (f"resource-{_slug(k)}", f"{_AUTOSCALER}/node-template/resources/{k}", v)
+            (f"resource-{slug(k)}", f"{_AUTOSCALER}/node-template/resources/{k}", v)
             for k, v in sorted(props.autoscaler_resources.items())
         ]
         self.autoscaler_tags = {
@@ -377,7 +377,3 @@ def _root_device(ami_type: str) -> str:
     # Bottlerocket boots from a small OS volume (/dev/xvda) and keeps images and
     # containers on its data volume (/dev/xvdb): that is the one to size.
     return "/dev/xvdb" if ami_type.startswith("BOTTLEROCKET") else "/dev/xvda"
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")

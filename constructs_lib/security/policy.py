@@ -3,7 +3,8 @@
 Statements are plain typed values; :func:`policy_document` turns them into a
 data source whose ``json`` attribute is what a role, key or bucket policy takes.
 Terraform renders and normalises the JSON, so no policy is a hand-written string.
-Also what an IAM role ARN looks like (:data:`ROLE_ARN_PATTERN`, :func:`check_role_arn`).
+:func:`inline_role_policy` puts one on a role. Also what an IAM role ARN looks like
+(:data:`ROLE_ARN_PATTERN`, :func:`check_role_arn`).
 """
 
 from __future__ import annotations
@@ -74,6 +75,13 @@ def policy_document(scope: Construct, id_: str, statements: list[Statement] | tu
             )
         )
     return aws.data_aws_iam_policy_document.DataAwsIamPolicyDocument(scope, id_, statement=doc_statements)
+
+
+def inline_role_policy(scope: Construct, id_: str, *, name: str, role: str, statements: list[Statement]):
+    """An ``aws_iam_role_policy`` ``id_`` named ``name`` on ``role`` holding ``statements``, from
+    the policy document ``<id_>-document``: how a construct grants a role access to what it owns."""
+    document = policy_document(scope, f"{id_}-document", statements)
+    return aws.iam_role_policy.IamRolePolicy(scope, id_, name=name, role=role, policy=document.json)
 
 
 def check_role_arn(where: str, name: str, value: str) -> None:

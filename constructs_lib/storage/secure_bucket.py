@@ -20,6 +20,7 @@ from constructs_lib.security.policy import (
     Condition,
     Principal,
     Statement,
+    inline_role_policy,
     policy_document,
 )
 
@@ -210,13 +211,8 @@ class SecureBucket(Construct):
         return Statement(sid=sid, actions=(action,), resources=(self.props.kms_key_arn,), conditions=(via_s3,))
 
     def _grant(self, grantee_id: str, role_name: str, access: str, statements: list[Statement]):
-        document = policy_document(self, f"grant-{grantee_id}-document", statements)
-        return aws.iam_role_policy.IamRolePolicy(
-            self,
-            f"grant-{grantee_id}",
-            name=f"s3-{access}-{self.props.bucket_name}",
-            role=role_name,
-            policy=document.json,
+        return inline_role_policy(
+            self, f"grant-{grantee_id}", name=f"s3-{access}-{self.props.bucket_name}", role=role_name, statements=statements
         )
 
     @staticmethod

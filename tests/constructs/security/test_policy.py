@@ -1,4 +1,5 @@
-"""check_role_arn: one definition of an IAM role ARN for every construct that takes one."""
+"""check_role_arn: one definition of an IAM role ARN for every construct that takes one;
+inline_role_policy: one way a construct grants a role access to what it owns."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from cdktf import TerraformStack, Testing
 
 from constructs_lib.errors import ValidationError
 from constructs_lib.providers import aws
-from constructs_lib.security.policy import check_role_arn
+from constructs_lib.security.policy import Statement, check_role_arn, inline_role_policy
+from tests.constructs.support import synth
 
 
 @pytest.mark.parametrize(
@@ -40,3 +42,22 @@ def test_a_reference_resolved_at_apply_time_passes():
     stack = TerraformStack(Testing.app(), "test")
     role = aws.iam_role.IamRole(stack, "role", name="r", assume_role_policy="{}")
     check_role_arn("X x", "role_arn", role.arn)
+
+
+def test_inline_role_policy_puts_the_statements_on_the_role_through_one_document():
+    def build(stack):
+        inline_role_policy(
+            stack,
+            "grant-app",
+            name="s3-read-bucket",
+            role="app-role",
+            statements=[Statement(sid="Read", actions=("s3:GetObject",), resources=("arn:aws:s3:::bucket/*",))],
+        )
+
+    out = synth(build)
+    (policy,) = out["resource"]["aws_iam_role_policy"].values()
+    (logical_id, document), = out["data"]["aws_iam_policy_document"].items()
+    assert policy["name"] == "s3-read-bucket" and policy["role"] == "app-role"
+    assert policy["policy"] == "${data.aws_iam_policy_document.%s.json}" % logical_id
+    assert logical_id.startswith("grant-app-document")
+    assert document["statement"] == [{"sid": "Read", "effect": "Allow", "actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::bucket/*"]}]
