@@ -18,6 +18,7 @@ from constructs import Construct
 from constructs_lib.ai.gpu_node_group import GPU_LABELS, GPU_RESOURCE, GPU_TAINT
 from constructs_lib.compute.capacity import ROLLOUT_SURGE_PODS
 from constructs_lib.errors import ValidationError
+from constructs_lib.naming import K8S_LABEL_VALUE
 from constructs_lib.pod_security import restricted_container, restricted_pod
 from constructs_lib.providers import k8s
 from constructs_lib.quantities import check_requests_and_limits
@@ -33,7 +34,6 @@ CONTAINER_PORT = 8080
 SERVICE_PORT = 80
 
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$")
 
 
 def service_account_of(model_name: str, namespace: str | None = None) -> tuple[str, str]:
@@ -146,7 +146,7 @@ class ModelDeployment(Construct):
             raise ValidationError(f"{where}: namespace must be an RFC 1123 label, got {p.namespace!r}")
         for field in ("model_version", "environment"):
             value = getattr(p, field)
-            if not value or not _LABEL_VALUE.fullmatch(value):
+            if not value or not K8S_LABEL_VALUE.fullmatch(value):
                 raise ValidationError(f"{where}: {field} must be a Kubernetes label value, got {value!r}")
         if not p.image or p.image.endswith(":latest") or ("@sha256:" not in p.image and ":" not in p.image.rsplit("/", 1)[-1]):
             raise ValidationError(

@@ -14,7 +14,6 @@ it), and the group's Auto Scaling group carries the autoscaler's discovery and
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -24,7 +23,7 @@ from constructs import Construct
 from constructs_lib.compute.vcpu_quota_check import VcpuQuotaCheck, VcpuQuotaCheckProps
 from constructs_lib.errors import ValidationError
 from constructs_lib.limits import bounded, check_limits
-from constructs_lib.naming import ResourceKind, check, slug
+from constructs_lib.naming import K8S_LABEL_KEY, K8S_LABEL_VALUE, ResourceKind, check, slug
 from constructs_lib.providers import aws
 from constructs_lib.security.policy import Principal, Statement, policy_document
 from constructs_lib.storage import gp3
@@ -50,8 +49,6 @@ TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCH
 # The node role's managed policies (what the kubelet, the VPC CNI and image pulls need).
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 
-_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 _AUTOSCALER = "k8s.io/cluster-autoscaler"
 
 
@@ -348,14 +345,14 @@ class ManagedNodeGroup(Construct):
                 f"{where}: max_unavailable_percentage must be 1..100, got {props.max_unavailable_percentage}"
             )
         for key, value in props.labels.items():
-            if not _LABEL_KEY.fullmatch(key) or not _LABEL_VALUE.fullmatch(value):
+            if not K8S_LABEL_KEY.fullmatch(key) or not K8S_LABEL_VALUE.fullmatch(value):
                 raise ValidationError(f"{where}: label {key}={value!r} is not a valid Kubernetes label")
         for taint in props.taints:
             if taint.effect not in TAINT_EFFECTS:
                 raise ValidationError(
                     f"{where}: taint {taint.key!r} effect must be one of {sorted(TAINT_EFFECTS)}, got {taint.effect!r}"
                 )
-            if not _LABEL_KEY.fullmatch(taint.key):
+            if not K8S_LABEL_KEY.fullmatch(taint.key):
                 raise ValidationError(f"{where}: taint key must be a Kubernetes qualified name, got {taint.key!r}")
 
 
