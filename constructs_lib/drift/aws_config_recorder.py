@@ -27,7 +27,7 @@ from constructs_lib.errors import ValidationError
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.security.iam_role import IamRole, IamRoleProps, InlinePolicy
-from constructs_lib.security.policy import Condition, Principal, Statement, policy_document
+from constructs_lib.security.policy import Condition, Principal, Statement, deny_insecure_transport, policy_document
 from constructs_lib.storage.secure_bucket import LifecycleRule, SecureBucket, SecureBucketProps, Transition
 
 DELIVERY_FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
@@ -155,14 +155,7 @@ class ConfigRecorder(Construct):
                     principals=_CONFIG_SERVICE,
                     conditions=(self._same_account,),
                 ),
-                Statement(
-                    sid="DenyInsecureTransport",
-                    effect="Deny",
-                    actions=("sns:Publish",),
-                    resources=(topic.arn,),
-                    principals=(Principal("*", ("*",)),),
-                    conditions=(Condition("Bool", "aws:SecureTransport", ("false",)),),
-                ),
+                deny_insecure_transport(("sns:Publish",), (topic.arn,)),
             ],
         )
         aws.sns_topic_policy.SnsTopicPolicy(self, "topic-policy", arn=topic.arn, policy=topic_policy.json)

@@ -27,7 +27,7 @@ from constructs_lib.errors import ValidationError
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.security.iam_role import IamRole, IamRoleProps
-from constructs_lib.security.policy import Condition, Principal, Statement, policy_document
+from constructs_lib.security.policy import Condition, Principal, Statement, deny_insecure_transport, policy_document
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
@@ -161,14 +161,7 @@ class AlarmTopic(Construct):
                 )
                 for service in props.publisher_services
             ),
-            Statement(
-                sid="DenyInsecureTransport",
-                effect="Deny",
-                actions=("sns:Publish",),
-                resources=(topic_arn,),
-                principals=(Principal("*", ("*",)),),
-                conditions=(Condition("Bool", "aws:SecureTransport", ("false",)),),
-            ),
+            deny_insecure_transport(("sns:Publish",), (topic_arn,)),
         ]
         document = policy_document(self, "policy-document", statements)
         self.policy = aws.sns_topic_policy.SnsTopicPolicy(self, "policy", arn=topic_arn, policy=document.json)

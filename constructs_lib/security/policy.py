@@ -77,6 +77,19 @@ def policy_document(scope: Construct, id_: str, statements: list[Statement] | tu
     return aws.data_aws_iam_policy_document.DataAwsIamPolicyDocument(scope, id_, statement=doc_statements)
 
 
+def deny_insecure_transport(actions: tuple[str, ...], resources: tuple[str, ...]) -> Statement:
+    """The resource-policy statement that refuses ``actions`` on ``resources`` to everyone
+    over plain HTTP (``aws:SecureTransport`` false): TLS only, whoever the caller."""
+    return Statement(
+        sid="DenyInsecureTransport",
+        effect="Deny",
+        actions=actions,
+        resources=resources,
+        principals=(Principal("*", ("*",)),),
+        conditions=(Condition("Bool", "aws:SecureTransport", ("false",)),),
+    )
+
+
 def inline_role_policy(scope: Construct, id_: str, *, name: str, role: str, statements: list[Statement]):
     """An ``aws_iam_role_policy`` ``id_`` named ``name`` on ``role`` holding ``statements``, from
     the policy document ``<id_>-document``: how a construct grants a role access to what it owns."""

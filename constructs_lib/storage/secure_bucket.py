@@ -20,6 +20,7 @@ from constructs_lib.security.policy import (
     Condition,
     Principal,
     Statement,
+    deny_insecure_transport,
     inline_role_policy,
     policy_document,
 )
@@ -273,14 +274,7 @@ class SecureBucket(Construct):
         arns = (self.bucket.arn, f"{self.bucket.arn}/*")
         anyone = (Principal("*", ("*",)),)
         statements = [
-            Statement(
-                sid="DenyInsecureTransport",
-                effect="Deny",
-                actions=("s3:*",),
-                resources=arns,
-                principals=anyone,
-                conditions=(Condition("Bool", "aws:SecureTransport", ("false",)),),
-            ),
+            deny_insecure_transport(("s3:*",), arns),
             Statement(
                 sid="DenyOutdatedTls",
                 effect="Deny",
