@@ -35,6 +35,7 @@ from sophia_config.sections.model_registry import ModelRegistryConfig
 from sophia_config.sections.models import Models
 from sophia_config.sections.monitoring import MonitoringConfig
 from sophia_config.sections.network import NetworkConfig
+from sophia_config.sections.state_access import StateAccessConfig
 from sophia_config.sections.storage import StorageConfig
 from sophia_config.sections.vector_db import VectorDbConfig
 from sophia_config.types import (
@@ -65,6 +66,9 @@ class ConfigError(Exception):
 class StateConfig(Model):
     """Where every stack keeps its Terraform state."""
 
+    account_id: AccountId
+    """The account that holds the state bucket, lock table and key (``state-bootstrap``
+    deploys there). Environments in other accounts reach it through their ``state.role_arn``."""
     bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")]
     """S3 bucket for all state files; created by the ``state-bootstrap`` stack."""
     lock_table: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")]
@@ -170,6 +174,7 @@ class EnvironmentConfig(Model):
     vector_db: VectorDbConfig
     models: Models
     monitoring: MonitoringConfig
+    state: StateAccessConfig = StateAccessConfig()
     imports: list[ExistingResource] = []
 
     @model_validator(mode="after")
@@ -279,6 +284,36 @@ def _check_config_recorders(environments: list[Environment]) -> list[str]:
     return problems
 
 
+def _check_state_access(project: ProjectConfig, project_path: Path, environments: list[Environment]) -> list[str]:
+    # Each environment reaches the state account through a role of its own, limited to
+    # its own prefix: a role shared by two environments would reach both.
+    problems = []
+    state_account = project.state.account_id
+    owners: dict[str, Environment] = {}
+    for env in environments:
+        role, account = env.config.state.role_arn, env.config.aws.account_id
+        if role is None:
+            why = (
+                f"account {account} differs from the state account {state_account} ({project_path} state.account_id)"
+                if account != state_account
+                else "the state resources grant each environment's own role, limited to its prefix, and no other principal"
+            )
+            problems.append(f"{env.source}: state.role_arn: required: {why} (value None)")
+            continue
+        if role.split(":")[4] != state_account:
+            problems.append(
+                f"{env.source}: state.role_arn: must be a role of the state account {state_account} "
+                f"({project_path} state.account_id) (value {role!r})"
+            )
+        if role in owners:
+            problems.append(
+                f"{env.source}: state.role_arn: already the state role of environment {owners[role].name!r} "
+                f"({owners[role].source}); each environment needs its own (value {role!r})"
+            )
+        owners.setdefault(role, env)
+    return problems
+
+
 def _check_force_destroy(environments: list[Environment]) -> list[str]:
     return [
         f"{env.source}: storage.force_destroy_buckets: must be false where resilience.deletion_protection is true "
@@ -317,6 +352,7 @@ def load(config_dir: Path | str = "config") -> AppConfig:
     problems.extend(_check_vpc_overlaps(environments))
     problems.extend(_check_config_recorders(environments))
     problems.extend(_check_force_destroy(environments))
+    problems.extend(_check_state_access(project, project_path, environments))
     if problems:
         raise ConfigError(problems)
     return AppConfig(project=project, environments=tuple(environments))

@@ -68,7 +68,7 @@ def build_environment(scope: Construct, ctx: StackContext) -> EnvironmentStacks:
 
 def build_app(scope: Construct, config: AppConfig) -> dict[str, EnvironmentStacks]:
     """The state bootstrap stack and every environment's stacks."""
-    StateBootstrapStack(scope, config.project)
+    StateBootstrapStack(scope, config)
     environments = {env.name: build_environment(scope, StackContext(config.project, env)) for env in config.environments}
     # Existing resources listed under ``imports:`` are adopted, not re-created.
     adopt_existing(environments, config)

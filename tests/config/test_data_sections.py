@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 import sophia_config as config
 from tests.config.test_model import edit, rejected
 from tests.conftest import ROOT
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path) -> Path:
-    """A scratch copy of config/ to break."""
-    target = tmp_path / "config"
-    shutil.copytree(ROOT / "config", target)
-    return target
 
 
 def test_committed_values():

@@ -13,13 +13,6 @@ from sophia_config import ConfigError
 from tests.conftest import ROOT
 
 
-@pytest.fixture
-def config_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "config"
-    shutil.copytree(ROOT / "config", target)
-    return target
-
-
 def edit(config_dir: Path, file: str, change) -> Path:
     path = config_dir / file
     data = yaml.safe_load(path.read_text())
@@ -35,6 +28,7 @@ def add_environment(config_dir: Path, name: str) -> Path:
     def own(d):
         d["aws"]["account_id"] = "444444444444"
         d["network"]["vpc_cidr"] = "10.40.0.0/16"
+        d["state"]["role_arn"] = f"arn:aws:iam::111111111111:role/sophia-state-{name}"
 
     return edit(config_dir, f"{name}.yaml", own)
 
