@@ -21,6 +21,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from sophia_config.sections.alerts import AlertsConfig
+from sophia_config.sections.baseline import BaselineConfig
 from sophia_config.sections.database import DatabaseConfig
 from sophia_config.sections.deployment_window import (
     BusinessHours,
@@ -78,6 +79,14 @@ class StateConfig(Model):
     """Also lock with S3 native lock files (Terraform >= 1.10)."""
 
 
+class GithubConfig(Model):
+    """The repository whose workflows deploy and check the environments."""
+
+    repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")]
+    """``<owner>/<name>``: the prefix of the OIDC ``sub`` claims the baseline roles trust
+    (``repo:<owner>/<name>:environment:<env>``) and the runners' source."""
+
+
 class ProjectConfig(Model):
     """Values every environment shares (``config/project.yaml``)."""
 
@@ -85,6 +94,7 @@ class ProjectConfig(Model):
     owner: Annotated[str, Field(min_length=1, max_length=128)]
     cost_center: Annotated[str, Field(min_length=1, max_length=64)]
     state: StateConfig
+    github: GithubConfig
 
 
 class AwsConfig(Model):
@@ -175,6 +185,7 @@ class EnvironmentConfig(Model):
     models: Models
     monitoring: MonitoringConfig
     state: StateAccessConfig = StateAccessConfig()
+    baseline: BaselineConfig = BaselineConfig()
     imports: list[ExistingResource] = []
 
     @model_validator(mode="after")
@@ -188,6 +199,7 @@ class EnvironmentConfig(Model):
                 f"primary type, gpu_nodes.instance_types[0] {primary!r}"
             )
         return self
+
 
 
 @dataclass(frozen=True)
@@ -314,6 +326,28 @@ def _check_state_access(project: ProjectConfig, project_path: Path, environments
     return problems
 
 
+def _check_github_oidc_providers(environments: list[Environment]) -> list[str]:
+    # IAM holds one OIDC provider per account and URL: exactly one environment of each
+    # account creates it, the others refer to it.
+    problems = []
+    accounts: dict[str, list[Environment]] = {}
+    for env in environments:
+        accounts.setdefault(env.config.aws.account_id, []).append(env)
+    for account, envs in accounts.items():
+        creators = [e for e in envs if e.config.baseline.github_oidc_provider]
+        for extra in creators[1:]:
+            problems.append(
+                f"{extra.source}: baseline.github_oidc_provider: true, but {creators[0].source} already creates the "
+                f"GitHub OIDC provider of account {account} (one per account): set one to false (value True)"
+            )
+        if not creators:
+            problems.append(
+                f"{envs[0].source}: baseline.github_oidc_provider: no environment of account {account} creates the "
+                "GitHub OIDC provider: set it to true in one of them (value False)"
+            )
+    return problems
+
+
 def _check_force_destroy(environments: list[Environment]) -> list[str]:
     return [
         f"{env.source}: storage.force_destroy_buckets: must be false where resilience.deletion_protection is true "
@@ -353,6 +387,7 @@ def load(config_dir: Path | str = "config") -> AppConfig:
     problems.extend(_check_config_recorders(environments))
     problems.extend(_check_force_destroy(environments))
     problems.extend(_check_state_access(project, project_path, environments))
+    problems.extend(_check_github_oidc_providers(environments))
     if problems:
         raise ConfigError(problems)
     return AppConfig(project=project, environments=tuple(environments))

@@ -13,8 +13,10 @@ What it does, in order, from ``config/<env>.yaml`` ``deployment:``:
    ``--approved-by`` (the pipeline's GitHub environment reviewers). Otherwise
    ``cdktf`` asks for each stack, which needs a terminal.
 3. **Stacks**: the environment's stacks (``<function>-<env>`` in
-   ``manifest.json``); with ``--previous-out`` (the synthesized output of the
-   last deployed commit) only those that changed since, and what depends on them.
+   ``manifest.json``) but its account baseline (``baseline-<env>``: an account
+   administrator deploys it, it defines the roles the pipeline runs as); with
+   ``--previous-out`` (the synthesized output of the last deployed commit) only
+   those that changed since, and what depends on them.
 4. **Pre-deployment validation** (if enabled): ``terraform validate`` of those
    stacks (``python -m sophia_infra.validate``).
 5. **Waves**: one ``cdktf deploy`` per wave of the dependency graph; stacks in a
@@ -29,7 +31,8 @@ What it does, in order, from ``config/<env>.yaml`` ``deployment:``:
 
 ``--dry-run`` checks the window and prints the exact commands without running them.
 ``--check-drift`` plans every stack of the environment instead (``terraform plan
--detailed-exitcode``) and exits 3 when the cloud differs from the code.
+-detailed-exitcode``), the baseline included, and exits 3 when the cloud differs
+from the code.
 
 Exit codes: 0 deployed (or dry run, or no drift), 1 failed, 2 refused by the
 policy or bad usage, 3 drift found.
@@ -54,6 +57,12 @@ from sophia_infra.review.waves import waves as wave_levels
 
 DEFAULT_CDKTF = os.environ.get("CDKTF_CLI", "cdktf")
 
+PIPELINE_EXCLUDED = ("baseline",)
+"""Functions an account administrator deploys, never this command: the account baseline
+defines the roles the pipeline runs as (docs/deployment.md, "Bootstrapping an account").
+The same list as ``stacks.PIPELINE_EXCLUDED``, which this module does not import (it reads
+the synthesized output, and importing the stacks would start the jsii runtime)."""
+
 
 class PolicyRefusal(Exception):
     """The deployment policy does not allow this deployment; ``str()`` says why and what would."""
@@ -75,17 +84,19 @@ class Plan:
     previous_out: Path | None = None
 
 
-def environment_graph(synth: loader.Synth, env: str) -> dict[str, tuple[str, ...]]:
-    """The environment's stacks (``<function>-<env>``) and their dependencies among themselves."""
+def environment_graph(synth: loader.Synth, env: str, *, pipeline: bool = False) -> dict[str, tuple[str, ...]]:
+    """The environment's stacks (``<function>-<env>``) and their dependencies among themselves;
+    with ``pipeline``, only those the pipeline deploys (not :data:`PIPELINE_EXCLUDED`)."""
     suffix = f"-{env}"
-    names = {name for name in synth.stacks if name.endswith(suffix)}
+    excluded = {f"{function}{suffix}" for function in PIPELINE_EXCLUDED} if pipeline else set()
+    names = {name for name in synth.stacks if name.endswith(suffix) and name not in excluded}
     return {name: tuple(d for d in synth.stacks[name].dependencies if d in names) for name in sorted(names)}
 
 
 def select_stacks(out: Path, env: str, previous_out: Path | None) -> tuple[dict[str, tuple[str, ...]], list[str]]:
     """(graph of the environment, stacks to deploy): all of them, or those changed since ``previous_out``."""
     head = loader.load(out)
-    graph = environment_graph(head, env)
+    graph = environment_graph(head, env, pipeline=True)
     if not graph:
         raise PolicyRefusal(f"{out}/manifest.json has no stacks for environment {env!r} (expected names ending in '-{env}'; run make synth)")
     if previous_out is None:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktf import TerraformStack
+from cdktf import TerraformStack, Token
 from constructs import Construct
 
 from constructs_lib import tagging
@@ -36,6 +36,9 @@ from constructs_lib.security.policy import Principal, Statement, policy_document
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 SUPPORT_TYPES = ("STANDARD", "EXTENDED")
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+ACCESS_POLICIES = (CLUSTER_ADMIN_POLICY, "AmazonEKSAdminPolicy", "AmazonEKSAdminViewPolicy", "AmazonEKSEditPolicy", "AmazonEKSViewPolicy")
+"""The EKS cluster access policies an access entry may carry
+(https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html)."""
 REQUIRED_ADDONS = ("vpc-cni", "kube-proxy", "coredns")
 BEFORE_COMPUTE_ADDONS = ("vpc-cni", "kube-proxy")
 
@@ -73,6 +76,19 @@ class Addon:
 
 
 @dataclass(frozen=True)
+class ClusterAccess:
+    """An IAM role let into the cluster through an EKS access entry, at cluster scope."""
+
+    name: str
+    """Short name of the grant (``deploy``); names the access entry's construct, so the
+    ARN may be a reference to another stack's role."""
+    principal_arn: str
+    """The IAM role (an ARN or a reference to one)."""
+    access_policy: str = CLUSTER_ADMIN_POLICY
+    """One of :data:`ACCESS_POLICIES`. Default: ``AmazonEKSClusterAdminPolicy``."""
+
+
+@dataclass(frozen=True)
 class EksClusterProps:
     cluster_name: str
     """Cluster name (checked against EKS's limits); also names the log group."""
@@ -99,8 +115,9 @@ class EksClusterProps:
     refused without it, ``/0`` always refused. Default: none."""
     log_types: tuple[str, ...] = ALL_LOG_TYPES
     """Control-plane log types. Default: all five."""
-    admin_role_arns: tuple[str, ...] = ()
-    """IAM roles given ``AmazonEKSClusterAdminPolicy`` through access entries. Default: none."""
+    access: tuple[ClusterAccess, ...] = ()
+    """IAM roles let into the cluster through access entries. The creator gets no implicit
+    rights, so the role that deploys the Kubernetes stacks must be here. Default: none."""
     addons: tuple[Addon, ...] = ()
     """Managed add-ons; must include ``vpc-cni`` and ``kube-proxy`` (``before_compute=True``)
     and ``coredns``, since EKS installs no unmanaged copies. Default: none (refused)."""
@@ -193,7 +210,7 @@ class EksCluster(Construct):
         self.oidc_provider_arn: str = self.oidc_provider.arn
         self.oidc_provider_url: str = self.oidc_provider.url
 
-        self.access_entries = self._admin_access(props)
+        self.access_entries = self._access_entries(props)
         self.addons: dict[str, aws.eks_addon.EksAddon] = {}
         self._after_compute: list[aws.eks_addon.EksAddon] = []
         for addon in props.addons:
@@ -260,22 +277,21 @@ class EksCluster(Construct):
             tags={"Name": props.node_security_group_name},
         )
 
-    def _admin_access(self, props: EksClusterProps) -> dict[str, aws.eks_access_entry.EksAccessEntry]:
+    def _access_entries(self, props: EksClusterProps) -> dict[str, aws.eks_access_entry.EksAccessEntry]:
         entries = {}
-        for arn in props.admin_role_arns:
-            slug = _slug(arn.rpartition("/")[2])
+        for grant in props.access:
             entry = aws.eks_access_entry.EksAccessEntry(
-                self, f"admin-{slug}", cluster_name=self.cluster.name, principal_arn=arn, type="STANDARD"
+                self, f"access-{grant.name}", cluster_name=self.cluster.name, principal_arn=grant.principal_arn, type="STANDARD"
             )
             aws.eks_access_policy_association.EksAccessPolicyAssociation(
                 self,
-                f"admin-{slug}-policy",
+                f"access-{grant.name}-policy",
                 cluster_name=self.cluster.name,
                 principal_arn=entry.principal_arn,
-                policy_arn=f"arn:{self._partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
+                policy_arn=f"arn:{self._partition}:eks::aws:cluster-access-policy/{grant.access_policy}",
                 access_scope=aws.eks_access_policy_association.EksAccessPolicyAssociationAccessScope(type="cluster"),
             )
-            entries[arn] = entry
+            entries[grant.name] = entry
         # Managed node groups need no entry here: EKS creates their EC2_LINUX entries itself.
         return entries
 
@@ -354,9 +370,18 @@ class EksCluster(Construct):
             raise ValidationError(
                 f"{where}: log_types must be distinct values of {list(ALL_LOG_TYPES)}, got {list(props.log_types)!r}"
             )
-        for arn in props.admin_role_arns:
-            if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+", arn):
-                raise ValidationError(f"{where}: admin_role_arns must hold IAM role ARNs, got {arn!r}")
+        access_names = [grant.name for grant in props.access]
+        for grant in props.access:
+            if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", grant.name) or access_names.count(grant.name) > 1:
+                raise ValidationError(f"{where}: access names must be distinct lowercase slugs, got {access_names!r}")
+            if grant.access_policy not in ACCESS_POLICIES:
+                raise ValidationError(
+                    f"{where}: access {grant.name!r}: access_policy must be one of {ACCESS_POLICIES!r}, got {grant.access_policy!r}"
+                )
+            if not Token.is_unresolved(grant.principal_arn) and not re.fullmatch(
+                r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+", grant.principal_arn
+            ):
+                raise ValidationError(f"{where}: access {grant.name!r}: principal_arn must be an IAM role ARN, got {grant.principal_arn!r}")
         names = [a.name for a in props.addons]
         if len(set(names)) != len(names):
             raise ValidationError(f"{where}: addons must not repeat an add-on, got {names!r}")

@@ -326,3 +326,32 @@ def test_check_drift_dry_run_prints_init_and_plan(out, capsys):
     assert lines[0] == f"$ terraform -chdir={out}/stacks/compute-prod init -input=false -no-color"
     assert lines[1].endswith("plan -detailed-exitcode -input=false -lock=false -no-color")
     assert len(lines) == 8
+
+
+# --- the account baseline ---------------------------------------------------------------------
+
+BASELINE_GRAPH = {
+    "baseline-prod": [],
+    "security-prod": [],
+    "compute-prod": ["security-prod", "baseline-prod"],
+}
+
+
+def test_the_pipeline_never_deploys_the_account_baseline(tmp_path):
+    out = write_out(tmp_path / "cdktf.out", BASELINE_GRAPH)
+    plan = deploy.make_plan("prod", policy(), out=out, now=at(2026, 11, 25, 10, 0))
+    assert plan.waves == [["security-prod"], ["compute-prod"]]
+    assert "baseline-prod" not in plan.unchanged and "baseline-prod" not in deploy.render_plan(plan)
+
+
+def test_pipeline_exclusions_match_the_stacks_package():
+    from stacks import PIPELINE_EXCLUDED
+
+    assert deploy.PIPELINE_EXCLUDED == PIPELINE_EXCLUDED
+
+
+def test_check_drift_includes_the_baseline(tmp_path, capsys):
+    out = write_out(tmp_path / "cdktf.out", BASELINE_GRAPH)
+    assert deploy.check_drift(out, "prod", dry_run=True) == 0
+    planned = {line.split("/stacks/")[1].split()[0] for line in capsys.readouterr().out.splitlines() if " plan " in line}
+    assert planned == set(BASELINE_GRAPH)

@@ -21,6 +21,14 @@ def edit(config_dir: Path, file: str, change) -> Path:
     return path
 
 
+def move_to_account(d: dict, account: str, region: str | None = None) -> None:
+    """Put an environment file's data in another account (and region), leaving the
+    account's GitHub OIDC provider to the one environment that was there."""
+    region = region or d["aws"]["region"]
+    d["aws"].update(account_id=account, region=region)
+    d["baseline"]["github_oidc_provider"] = False
+
+
 def add_environment(config_dir: Path, name: str) -> Path:
     """A copy of dev under another name, with its own account and address space."""
     shutil.copy(config_dir / "dev.yaml", config_dir / f"{name}.yaml")
