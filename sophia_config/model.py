@@ -22,6 +22,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from sophia_config.sections.alerts import AlertsConfig
 from sophia_config.sections.baseline import BaselineConfig
+from sophia_config.sections.ci_runner import CiRunnerConfig
 from sophia_config.sections.database import DatabaseConfig
 from sophia_config.sections.deployment_window import (
     BusinessHours,
@@ -184,6 +185,7 @@ class EnvironmentConfig(Model):
     vector_db: VectorDbConfig
     models: Models
     monitoring: MonitoringConfig
+    ci_runner: CiRunnerConfig
     state: StateAccessConfig = StateAccessConfig()
     baseline: BaselineConfig = BaselineConfig()
     imports: list[ExistingResource] = []
@@ -200,6 +202,16 @@ class EnvironmentConfig(Model):
             )
         return self
 
+    @model_validator(mode="after")
+    def _runner_connection_here(self) -> EnvironmentConfig:
+        # CodeBuild uses a connection of its own account and region only.
+        parts = self.ci_runner.connection_arn.split(":")
+        if (parts[3], parts[4]) != (self.aws.region, self.aws.account_id):
+            raise ValueError(
+                f"ci_runner.connection_arn must be in this environment's account {self.aws.account_id} and region "
+                f"{self.aws.region}, got {self.ci_runner.connection_arn!r}"
+            )
+        return self
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from stacks.ai_ml import AiMlStack
 from stacks.ai_workloads import AiWorkloadsStack
 from stacks.base import EnvironmentStack, StackContext
 from stacks.baseline import BaselineStack
+from stacks.ci import CiStack
 from stacks.compute import ComputeStack
 from stacks.data import DataStack
 from stacks.monitoring import MonitoringStack
@@ -20,7 +21,7 @@ from stacks.security import SecurityStack
 from stacks.shared import SharedStack
 from stacks.state_bootstrap import StateBootstrapStack
 
-FUNCTIONS = ("baseline", "security", "networking", "shared", "compute", "data", "ai-ml", "ai-workloads", "monitoring")
+FUNCTIONS = ("baseline", "security", "networking", "shared", "compute", "ci", "data", "ai-ml", "ai-workloads", "monitoring")
 
 PIPELINE_EXCLUDED = ("baseline",)
 """Functions an account administrator deploys, never the pipeline (``sophia_infra.deploy``
@@ -34,6 +35,7 @@ class EnvironmentStacks:
     networking: NetworkingStack
     shared: SharedStack
     compute: ComputeStack
+    ci: CiStack
     data: DataStack
     ai_ml: AiMlStack
     ai_workloads: AiWorkloadsStack
@@ -46,6 +48,7 @@ class EnvironmentStacks:
             self.networking,
             self.shared,
             self.compute,
+            self.ci,
             self.data,
             self.ai_ml,
             self.ai_workloads,
@@ -58,20 +61,21 @@ def build_environment(scope: Construct, ctx: StackContext) -> EnvironmentStacks:
 
     Dependency order (cdktf derives the real graph from the references and
     records it in ``manifest.json``): baseline, security -> networking -> shared ->
-    compute -> data -> ai-ml -> ai-workloads, monitoring.
+    compute -> ci, data -> ai-ml -> ai-workloads, monitoring.
     """
     baseline = BaselineStack(scope, ctx)
     security = SecurityStack(scope, ctx)
     networking = NetworkingStack(scope, ctx, security=security)
     shared = SharedStack(scope, ctx, security=security)
     compute = ComputeStack(scope, ctx, baseline=baseline, security=security, networking=networking)
+    ci = CiStack(scope, ctx, security=security, networking=networking, compute=compute)
     data = DataStack(scope, ctx, security=security, networking=networking, compute=compute)
     ai_ml = AiMlStack(scope, ctx, security=security, networking=networking, shared=shared, compute=compute)
     ai_workloads = AiWorkloadsStack(scope, ctx, compute=compute, ai_ml=ai_ml)
     monitoring = MonitoringStack(
         scope, ctx, security=security, shared=shared, compute=compute, data=data, ai_ml=ai_ml, ai_workloads=ai_workloads
     )
-    return EnvironmentStacks(baseline, security, networking, shared, compute, data, ai_ml, ai_workloads, monitoring)
+    return EnvironmentStacks(baseline, security, networking, shared, compute, ci, data, ai_ml, ai_workloads, monitoring)
 
 
 def build_app(scope: Construct, config: AppConfig) -> dict[str, EnvironmentStacks]:

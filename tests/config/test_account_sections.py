@@ -1,5 +1,5 @@
 """The accounts: the state account and each environment's role into it, the account
-baseline, the repository. Each refusal names the file, the field
+baseline, the in-VPC runner, the repository. Each refusal names the file, the field
 and the value."""
 
 from __future__ import annotations
@@ -98,3 +98,31 @@ def test_environments_sharing_an_account_with_one_provider_are_accepted(config_d
 def test_trail_expiration_after_archive(config_dir):
     path = edit(config_dir, "dev.yaml", lambda d: d["baseline"].update(trail_archive_days=400, trail_expiration_days=365))
     assert f"{path}: baseline: trail_expiration_days must be after trail_archive_days, got 365 <= 400" in rejected(config_dir)
+
+
+def test_runner_connection_must_be_in_the_environments_account_and_region(config_dir):
+    other = "arn:aws:codeconnections:us-east-1:222222222222:connection/b7e20d14-2a6f-4c3b-8e95-41f0c6d2a902"
+    edit(config_dir, "staging.yaml", lambda d: d["ci_runner"].update(connection_arn=other))
+    message = rejected(config_dir)
+    assert "ci_runner.connection_arn must be in this environment's account 222222222222 and region us-west-2" in message
+    assert other in message
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda r: r.update(connection_arn="arn:aws:codeconnections:us-west-2:222222222222:connection/latest"), "connection_arn"),
+        (lambda r: r.update(compute_type="BUILD_GENERAL1_2XLARGE"), "compute_type"),
+        (lambda r: r.update(image="ubuntu:latest"), "image"),
+        (lambda r: r.update(build_timeout_minutes=600), "build_timeout_minutes"),
+        (lambda r: r.pop("connection_arn"), "connection_arn"),
+    ],
+)
+def test_bad_runner_values(config_dir, change, field):
+    path = edit(config_dir, "staging.yaml", lambda d: change(d["ci_runner"]))
+    assert f"{path}: ci_runner.{field}:" in rejected(config_dir)
+
+
+def test_the_runner_section_is_required(config_dir):
+    path = edit(config_dir, "dev.yaml", lambda d: d.pop("ci_runner"))
+    assert f"{path}: ci_runner: missing required field" in rejected(config_dir)
