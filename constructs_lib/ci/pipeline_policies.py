@@ -6,7 +6,9 @@ and :class:`~constructs_lib.security.iam_role.IamRole` take them as inline polic
 
 * **deploy** (``terraform apply`` of every function stack): the services the stacks
   manage, IAM only on the project's own roles, policies and the clusters' OIDC
-  providers, the project's secrets; plus a ``Deny`` that keeps it off the account
+  providers, the project's secrets (and the RDS-managed ones RDS creates with the
+  caller's rights), the account's GitHub connections (the runner's project passes one);
+  plus a ``Deny`` that keeps it off the account
   baseline it was given by (its own role and the other baseline roles, the GitHub OIDC
   provider, the audit trail's bucket, log group and key). CloudTrail is not granted at all.
   It deploys no baseline: an account administrator does (docs/deployment.md).
@@ -143,13 +145,23 @@ def assume_state_role(state_role_arn: str) -> Statement:
     return Statement(sid="AssumeStateRole", actions=("sts:AssumeRole",), resources=(state_role_arn,))
 
 
-def project_secrets(scope: AccountScope) -> Statement:
-    """Read the environment's secrets (``<project>/<env>/...``), as the data stack does."""
-    return Statement(
-        sid="ProjectSecrets",
-        actions=("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"),
-        resources=(
-            f"arn:{scope.partition}:secretsmanager:{scope.region}:{scope.account_id}:secret:{scope.project}/{scope.environment}/*",
+def project_secrets(scope: AccountScope) -> tuple[Statement, ...]:
+    """Read the environment's secrets (``<project>/<env>/...``), as the data stack does, and
+    decrypt them: Secrets Manager calls KMS with the caller's rights, and the environment's
+    ``secrets`` key leaves its use to IAM."""
+    return (
+        Statement(
+            sid="ProjectSecrets",
+            actions=("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"),
+            resources=(
+                f"arn:{scope.partition}:secretsmanager:{scope.region}:{scope.account_id}:secret:{scope.project}/{scope.environment}/*",
+            ),
+        ),
+        Statement(
+            sid="ProjectSecretsKey",
+            actions=("kms:Decrypt",),
+            resources=(f"arn:{scope.partition}:kms:{scope.region}:{scope.account_id}:key/*",),
+            conditions=(Condition("StringEquals", "kms:ViaService", (f"secretsmanager.{scope.region}.amazonaws.com",)),),
         ),
     )
 
@@ -174,13 +186,33 @@ def deploy_statements(scope: AccountScope, state_role_arn: str, baseline: Baseli
             actions=_OIDC_PROVIDER_WRITE,
             resources=(f"{iam}:oidc-provider/oidc.eks.{scope.region}.amazonaws.com/*",),
         ),
+        # RDS-managed master passwords: RDS creates the secret with the caller's rights
+        # (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html).
+        Statement(
+            sid="RdsManagedSecrets",
+            actions=("secretsmanager:CreateSecret", "secretsmanager:TagResource"),
+            resources=(f"arn:{scope.partition}:secretsmanager:{scope.region}:{scope.account_id}:secret:rds!*",),
+        ),
+        # The in-VPC runner's CodeBuild project uses the environment's GitHub connection.
+        Statement(
+            sid="RunnerConnection",
+            actions=tuple(
+                f"{service}:{action}"
+                for service in ("codeconnections", "codestar-connections")
+                for action in ("GetConnection", "PassConnection", "UseConnection")
+            ),
+            resources=tuple(
+                f"arn:{scope.partition}:{service}:{scope.region}:{scope.account_id}:connection/*"
+                for service in ("codeconnections", "codestar-connections")
+            ),
+        ),
         Statement(
             sid="ServiceLinkedRoles",
             actions=("iam:CreateServiceLinkedRole",),
             resources=(f"{iam}:role/aws-service-role/*",),
             conditions=(Condition("StringEquals", "iam:AWSServiceName", SERVICE_LINKED_ROLES),),
         ),
-        project_secrets(scope),
+        *project_secrets(scope),
         # An explicit Deny wins over every Allow above: the pipeline cannot widen its own
         # trust or permissions, nor switch off or rewrite the audit trail.
         Statement(
@@ -231,7 +263,7 @@ def plan_statements(scope: AccountScope, state_role_arn: str) -> tuple[Statement
     """The plan role's inline policy (besides ``ReadOnlyAccess``)."""
     return (
         assume_state_role(state_role_arn),
-        project_secrets(scope),
+        *project_secrets(scope),
         Statement(sid="NoDataReads", effect="Deny", actions=DATA_READS, resources=("*",)),
     )
 

@@ -86,7 +86,9 @@ def test_both_pipeline_roles_reach_the_state_only_through_the_environments_state
     plan = by_sid(inline(stack, "plan"))
     assert plan["NoDataReads"]["effect"] == "Deny" and "s3:GetObject" in plan["NoDataReads"]["actions"]
     allowed = [a for s in plan.values() if s.get("effect", "Allow") == "Allow" for a in s["actions"]]
-    assert sorted(allowed) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "sts:AssumeRole"]
+    assert sorted(allowed) == ["kms:Decrypt", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "sts:AssumeRole"]
+    key = plan["ProjectSecretsKey"]["condition"]
+    assert key == [{"test": "StringEquals", "variable": "kms:ViaService", "values": ["secretsmanager.us-west-2.amazonaws.com"]}]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
