@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from constructs_lib.ci.github import REPOSITORY
 from sophia_config.sections.alerts import AlertsConfig
 from sophia_config.sections.baseline import BaselineConfig
 from sophia_config.sections.ci_runner import CiRunnerConfig
@@ -83,7 +84,7 @@ class StateConfig(Model):
 class GithubConfig(Model):
     """The repository whose workflows deploy and check the environments."""
 
-    repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")]
+    repository: Annotated[str, Field(pattern=REPOSITORY.pattern)]
     """``<owner>/<name>``: the prefix of the OIDC ``sub`` claims the baseline roles trust
     (``repo:<owner>/<name>:environment:<env>``) and the runners' source."""
 

@@ -25,8 +25,9 @@ from constructs import Construct
 
 from constructs_lib.audit.cloudtrail_trail import CloudTrailTrail, CloudTrailTrailProps
 from constructs_lib.ci import pipeline_policies as policies
+from constructs_lib.ci.github import GITHUB_OIDC_HOST
 from constructs_lib.ci.github_actions_role import GithubActionsRole, GithubActionsRoleProps
-from constructs_lib.ci.github_oidc_provider import GITHUB_OIDC_HOST, GithubOidcProvider, GithubOidcProviderProps
+from constructs_lib.ci.github_oidc_provider import GithubOidcProvider, GithubOidcProviderProps
 from constructs_lib.naming import ResourceKind
 from constructs_lib.providers import aws
 from constructs_lib.security.iam_role import IamRole, IamRoleProps, InlinePolicy

@@ -22,12 +22,11 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from constructs_lib.ci.github_oidc_provider import GITHUB_OIDC_HOST, STS_AUDIENCE
+from constructs_lib.ci.github import GITHUB_OIDC_HOST, REPOSITORY, STS_AUDIENCE
 from constructs_lib.errors import ValidationError
 from constructs_lib.security.iam_role import IamRole, IamRoleProps, InlinePolicy
 from constructs_lib.security.policy import Condition, Principal
 
-_REPOSITORY = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
 _SUBJECT = re.compile(r"^(environment:[A-Za-z0-9._-]+|pull_request|ref:refs/(heads|tags)/[A-Za-z0-9._/-]+)$")
 
 
@@ -82,7 +81,7 @@ class GithubActionsRole(Construct):
     @staticmethod
     def _validate(id_: str, props: GithubActionsRoleProps) -> None:
         where = f"GithubActionsRole {id_}"
-        if not _REPOSITORY.fullmatch(props.repository):
+        if not REPOSITORY.fullmatch(props.repository):
             raise ValidationError(f"{where}: repository must be '<owner>/<name>', got {props.repository!r}")
         if not props.subjects:
             raise ValidationError(f"{where}: subjects must name at least one job kind, got ()")

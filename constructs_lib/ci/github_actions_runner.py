@@ -22,7 +22,6 @@ its GitHub App handshake happens.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ from cdktf import Fn, Token
 from constructs import Construct
 
 from constructs_lib import tagging
+from constructs_lib.ci.github import CONNECTION_ARN, REPOSITORY
 from constructs_lib.errors import ValidationError
 from constructs_lib.monitoring.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from constructs_lib.naming import ResourceKind, check
@@ -38,10 +38,6 @@ from constructs_lib.security.iam_role import IamRole, IamRoleProps, InlinePolicy
 from constructs_lib.security.policy import Condition, Principal, Statement
 
 COMPUTE_TYPES = ("BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE")
-_CONNECTION = re.compile(
-    r"^arn:aws[a-z-]*:(?P<service>codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$"
-)
-_REPOSITORY = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
 
 
 @dataclass(frozen=True)
@@ -276,9 +272,9 @@ class GithubActionsRunner(Construct):
         check(props.project_name, ResourceKind.CODEBUILD_PROJECT)
         check(props.role_name, ResourceKind.IAM_ROLE)
         check(props.security_group_name, ResourceKind.SECURITY_GROUP)
-        if not _REPOSITORY.fullmatch(props.repository):
+        if not REPOSITORY.fullmatch(props.repository):
             raise ValidationError(f"{where}: repository must be '<owner>/<name>', got {props.repository!r}")
-        match = _CONNECTION.fullmatch(props.connection_arn)
+        match = CONNECTION_ARN.fullmatch(props.connection_arn)
         if not match:
             raise ValidationError(
                 f"{where}: connection_arn must be a CodeConnections connection ARN, got {props.connection_arn!r}"

@@ -15,13 +15,8 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
+from constructs_lib.ci.github import GITHUB_OIDC_HOST, STS_AUDIENCE
 from constructs_lib.providers import aws
-
-GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
-"""Issuer of GitHub Actions tokens; the prefix of the ``:aud`` / ``:sub`` condition keys."""
-
-STS_AUDIENCE = "sts.amazonaws.com"
-"""The audience ``aws-actions/configure-aws-credentials`` requests, and the only one trusted."""
 
 
 @dataclass(frozen=True)

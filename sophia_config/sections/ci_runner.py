@@ -13,14 +13,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from constructs_lib.ci.github import CONNECTION_ARN
 from sophia_config.types import Model
 
-ConnectionArn = Annotated[
-    str,
-    Field(
-        pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:connection/[0-9a-f-]{36}$"
-    ),
-]
+ConnectionArn = Annotated[str, Field(pattern=CONNECTION_ARN.pattern)]
 
 
 class CiRunnerConfig(Model):

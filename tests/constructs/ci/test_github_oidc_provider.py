@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from constructs_lib.ci.github_oidc_provider import GITHUB_OIDC_HOST, GithubOidcProvider, GithubOidcProviderProps
+from constructs_lib.ci.github import GITHUB_OIDC_HOST
+from constructs_lib.ci.github_oidc_provider import GithubOidcProvider, GithubOidcProviderProps
 from tests.constructs.support import synth
 
 
