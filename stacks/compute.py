@@ -46,8 +46,8 @@ class ComputeStack(EnvironmentStack):
                 cluster_name=cluster_name,
                 kubernetes_version=eks.kubernetes_version,
                 support_type=eks.support_type,
-                vpc_id=networking.vpc_id,
-                subnet_ids=networking.private_subnet_ids,
+                vpc_id=networking.network.vpc_id,
+                subnet_ids=networking.network.private_subnet_ids,
                 role_name=name("compute", "eks-cluster-role", kind=ResourceKind.IAM_ROLE),
                 secrets_kms_key_arn=security.kms_key_arn("eks"),
                 log_kms_key_arn=security.kms_key_arn("logs"),
@@ -59,12 +59,12 @@ class ComputeStack(EnvironmentStack):
                 # The roles come from the account baseline (one home per ARN); the
                 # references also make the entries wait for the roles to exist.
                 access=(
-                    ClusterAccess("cluster-admin", baseline.cluster_admin_role_arn),
+                    ClusterAccess("cluster-admin", baseline.cluster_admin_role.role_arn),
                     # Deploys the Kubernetes stacks (ai-workloads) through this entry.
-                    ClusterAccess("deploy", baseline.deploy_role_arn),
+                    ClusterAccess("deploy", baseline.deploy_role.role_arn),
                     # Plans them: the drift job reads every object they manage, RBAC included
                     # (AmazonEKSViewPolicy cannot read ClusterRoles).
-                    ClusterAccess("plan", baseline.plan_role_arn, access_policy="AmazonEKSAdminViewPolicy"),
+                    ClusterAccess("plan", baseline.plan_role.role_arn, access_policy="AmazonEKSAdminViewPolicy"),
                 ),
                 addons=(
                     Addon("vpc-cni", eks.addons.vpc_cni, before_compute=True),
@@ -104,7 +104,7 @@ class ComputeStack(EnvironmentStack):
             NodeGroupOptions(
                 node_group_name=name("compute", "general-ng", kind=ResourceKind.EKS_NODE_GROUP),
                 node_role_name=name("compute", "general-node-role", kind=ResourceKind.IAM_ROLE),
-                subnet_ids=networking.private_subnet_ids,
+                subnet_ids=networking.network.private_subnet_ids,
                 # api first: the autoscaler plans with the first type, and the smaller one
                 # never promises a pod more room than a node will have.
                 instance_types=tuple(dict.fromkeys((sizes.api, sizes.worker))),

@@ -49,7 +49,7 @@ class DataStack(EnvironmentStack):
             DataTierSecurityGroupProps(
                 name=naming.name("data", "postgres-sg", kind=ResourceKind.SECURITY_GROUP),
                 description="PostgreSQL blue/green: EKS nodes only",
-                vpc_id=networking.vpc_id,
+                vpc_id=networking.network.vpc_id,
                 port=POSTGRES_PORT,
                 source_security_group_ids=(compute.node_security_group_id,),
             ),
@@ -86,7 +86,7 @@ class DataStack(EnvironmentStack):
                     master_password_version=db.master_password_version,
                     port=POSTGRES_PORT,
                 ),
-                subnet_ids=tuple(networking.database_subnet_ids),
+                subnet_ids=tuple(networking.network.database_subnet_ids),
                 security_group_ids=(self.security_group.security_group_id,),
                 storage_kms_key_arn=security.kms_key_arn("data"),
                 secret_kms_key_arn=security.kms_key_arn("secrets"),

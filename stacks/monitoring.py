@@ -57,7 +57,7 @@ class MonitoringStack(EnvironmentStack):
         cfg = ctx.config
         self.settings = cfg.monitoring
         self.region = cfg.aws.region
-        self.alarm_topic_arn: str = shared.alarm_topic_arn
+        self.alarm_topic_arn: str = shared.alarm_topic.topic_arn
 
         self.log_groups = LogGroups(
             self,
