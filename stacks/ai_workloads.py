@@ -31,13 +31,13 @@ class AiWorkloadsStack(EnvironmentStack):
         self.kubernetes_provider = k8s.provider.KubernetesProvider(
             self,
             "kubernetes",
-            host=compute.cluster_endpoint,
-            cluster_ca_certificate=Fn.base64decode(compute.cluster_certificate_authority_data),
+            host=compute.cluster.cluster_endpoint,
+            cluster_ca_certificate=Fn.base64decode(compute.cluster.cluster_certificate_authority_data),
             exec=[
                 k8s.provider.KubernetesProviderExec(
                     api_version="client.authentication.k8s.io/v1beta1",
                     command="aws",
-                    args=["eks", "get-token", "--cluster-name", compute.cluster_name, "--region", cfg.aws.region],
+                    args=["eks", "get-token", "--cluster-name", compute.cluster.cluster_name, "--region", cfg.aws.region],
                 )
             ],
         )
@@ -48,11 +48,11 @@ class AiWorkloadsStack(EnvironmentStack):
             self,
             "cluster-autoscaler",
             ClusterAutoscalerProps(
-                cluster_name=compute.cluster_name,
+                cluster_name=compute.cluster.cluster_name,
                 region=cfg.aws.region,
                 kubernetes_version=cfg.eks.kubernetes_version,
                 version=cfg.eks.cluster_autoscaler.version,
-                role_arn=compute.cluster_autoscaler_role_arn,
+                role_arn=compute.cluster_autoscaler_role.role_arn,
             ),
         )
 

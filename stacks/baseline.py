@@ -66,10 +66,27 @@ class BaselineStack(EnvironmentStack):
         self.plan_role = self._create_plan_role(ctx, account, role_names["plan"])
         self.cluster_admin_role = self._create_cluster_admin_role(ctx, account, role_names["cluster-admin"])
 
-        export(self, self.deploy_role, prefix="deploy_", role_arn=f"GitHub environment {env}: variable AWS_DEPLOY_ROLE_ARN")
-        export(self, self.plan_role, prefix="plan_", role_arn=f"GitHub environment {env}-drift: variable AWS_DRIFT_ROLE_ARN")
-        export(self, self.cluster_admin_role, prefix="cluster_admin_", role_arn="Cluster administrators assume it (kubectl)")
-        export(self, self.oidc_provider, prefix="github_oidc_", provider_arn="IAM OIDC provider for GitHub Actions tokens")
+        self._outputs(env)
+
+    def _outputs(self, env: str) -> None:
+        export(
+            self, self.deploy_role, prefix="deploy_", role_arn=f"GitHub environment {env}: variable AWS_DEPLOY_ROLE_ARN"
+        )
+        export(
+            self, self.plan_role, prefix="plan_", role_arn=f"GitHub environment {env}-drift: variable AWS_DRIFT_ROLE_ARN"
+        )
+        export(
+            self,
+            self.cluster_admin_role,
+            prefix="cluster_admin_",
+            role_arn="Cluster administrators assume it (kubectl)",
+        )
+        export(
+            self,
+            self.oidc_provider,
+            prefix="github_oidc_",
+            provider_arn="IAM OIDC provider for GitHub Actions tokens",
+        )
         export(self, self.trail, trail_arn="Multi-region CloudTrail trail of the account")
         export(
             self,

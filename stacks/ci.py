@@ -56,7 +56,7 @@ class CiStack(EnvironmentStack):
             ),
         )
         self.runner.allow_https_to(
-            "cluster-api", compute.cluster_security_group_id, "Kubernetes API, from the in-VPC CI runners"
+            "cluster-api", compute.cluster.cluster_security_group_id, "Kubernetes API, from the in-VPC CI runners"
         )
         self.output("runner_project_name", self.runner.project_name, "CodeBuild project running the in-VPC GitHub Actions jobs")
         self.output(

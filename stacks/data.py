@@ -51,7 +51,7 @@ class DataStack(EnvironmentStack):
                 description="PostgreSQL blue/green: EKS nodes only",
                 vpc_id=networking.network.vpc_id,
                 port=POSTGRES_PORT,
-                source_security_group_ids=(compute.node_security_group_id,),
+                source_security_group_ids=(compute.cluster.node_security_group_id,),
             ),
         )
         tagging.set_component(self.security_group, "data")

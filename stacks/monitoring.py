@@ -87,7 +87,7 @@ class MonitoringStack(EnvironmentStack):
                     *(group.name for group in self.log_groups.components.values()),
                 ),
                 container_insights_log_group_names=compute.container_insights_log_groups,
-                control_plane_log_group_name=compute.control_plane_log_group_name,
+                control_plane_log_group_name=compute.cluster.log_group_name,
             ),
         )
 
@@ -97,7 +97,7 @@ class MonitoringStack(EnvironmentStack):
         deployed = ai_workloads.model_service_names
         watched = PlatformResources(
             node_group_asg_names=tuple(self.node_group_asg_names.items()),
-            cluster_name=compute.cluster_name,
+            cluster_name=compute.cluster.cluster_name,
             opensearch_domain_name=ai_ml.opensearch_domain_name,
             database_identifier=data.active_database_identifier,
             models=tuple(ModelLatency(m.name, m.latency_threshold_ms) for m in cfg.models if m.name in deployed),
@@ -141,9 +141,9 @@ class MonitoringStack(EnvironmentStack):
         A managed node group is one Auto Scaling group whose name EKS chooses
         (eks-<nodegroup>-<uuid>); the node group reports it, so read it from there."""
         names: dict[str, str] = {}
-        for role, node_group_name in (("general", compute.general_node_group_name), ("gpu", ai_ml.gpu_node_group_name)):
+        for role, node_group_name in (("general", compute.general_nodes.node_group_name), ("gpu", ai_ml.gpu_node_group_name)):
             node_group = aws.data_aws_eks_node_group.DataAwsEksNodeGroup(
-                self, f"{role}-node-group", cluster_name=compute.cluster_name, node_group_name=node_group_name
+                self, f"{role}-node-group", cluster_name=compute.cluster.cluster_name, node_group_name=node_group_name
             )
             names[role] = node_group.resources.get(0).autoscaling_groups.get(0).name
         return names

@@ -30,7 +30,7 @@ UPSTREAM = dict(
             vpc_id="vpc-0123456789abcdef0", database_subnet_ids=["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
         )
     ),
-    compute=SimpleNamespace(node_security_group_id="sg-0cccccccccccccccc"),
+    compute=SimpleNamespace(cluster=SimpleNamespace(node_security_group_id="sg-0cccccccccccccccc")),
 )
 STACK = "data-production"
 BLUE, GREEN = "sophia-data-postgres-production-blue", "sophia-data-postgres-production-green"
