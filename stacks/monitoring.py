@@ -99,7 +99,7 @@ class MonitoringStack(EnvironmentStack):
             node_group_asg_names=tuple(self.node_group_asg_names.items()),
             cluster_name=compute.cluster.cluster_name,
             opensearch_domain_name=ai_ml.opensearch_domain_name,
-            database_identifier=data.active_database_identifier,
+            database_identifier=data.database.active_database_identifier,
             models=tuple(ModelLatency(m.name, m.latency_threshold_ms) for m in cfg.models if m.name in deployed),
         )
         settings = self.settings

@@ -27,7 +27,7 @@ UPSTREAM = dict(
         general_nodes=SimpleNamespace(node_group_name="sophia-compute-general-dev"),
         container_insights_log_groups=container_insights_log_groups("sophia-compute-eks-dev"),
     ),
-    data=SimpleNamespace(active_database_identifier="sophia-data-postgres-dev-blue"),
+    data=SimpleNamespace(database=SimpleNamespace(active_database_identifier="sophia-data-postgres-dev-blue")),
     ai_ml=SimpleNamespace(gpu_node_group_name="sophia-ai-gpu-dev", opensearch_domain_name="sophia-vec-dev"),
     ai_workloads=SimpleNamespace(model_service_names={"bert-base": "model-bert-base", "roberta-large": "model-roberta-large", "gpt-j": "model-gpt-j"}),
 )
