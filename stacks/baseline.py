@@ -73,7 +73,10 @@ class BaselineStack(EnvironmentStack):
             self, self.deploy_role, prefix="deploy_", role_arn=f"GitHub environment {env}: variable AWS_DEPLOY_ROLE_ARN"
         )
         export(
-            self, self.plan_role, prefix="plan_", role_arn=f"GitHub environment {env}-drift: variable AWS_DRIFT_ROLE_ARN"
+            self,
+            self.plan_role,
+            prefix="plan_",
+            role_arn=f"GitHub environment {env}-drift: variable AWS_DRIFT_ROLE_ARN",
         )
         export(
             self,

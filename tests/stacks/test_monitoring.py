@@ -28,8 +28,12 @@ UPSTREAM = dict(
         container_insights_log_groups=container_insights_log_groups("sophia-compute-eks-dev"),
     ),
     data=SimpleNamespace(database=SimpleNamespace(active_database_identifier="sophia-data-postgres-dev-blue")),
-    ai_ml=SimpleNamespace(gpu_node_group_name="sophia-ai-gpu-dev", opensearch_domain_name="sophia-vec-dev"),
-    ai_workloads=SimpleNamespace(model_service_names={"bert-base": "model-bert-base", "roberta-large": "model-roberta-large", "gpt-j": "model-gpt-j"}),
+    ai_ml=SimpleNamespace(
+        gpu_nodes=SimpleNamespace(node_group_name="sophia-ai-gpu-dev"),
+        vector_database=SimpleNamespace(domain_name="sophia-vec-dev"),
+    ),
+    # Only the names are read (which models are deployed).
+    ai_workloads=SimpleNamespace(models=dict.fromkeys(("bert-base", "roberta-large", "gpt-j"))),
 )
 
 
