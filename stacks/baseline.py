@@ -69,26 +69,16 @@ class BaselineStack(EnvironmentStack):
         self._outputs(env)
 
     def _outputs(self, env: str) -> None:
+        # The pipeline's roles: variables of the GitHub environments their jobs run in.
+        deploy_variable = f"GitHub environment {env}: variable AWS_DEPLOY_ROLE_ARN"
+        plan_variable = f"GitHub environment {env}-drift: variable AWS_DRIFT_ROLE_ARN"
+        export(self, self.deploy_role, prefix="deploy_", role_arn=deploy_variable)
+        export(self, self.plan_role, prefix="plan_", role_arn=plan_variable)
         export(
-            self, self.deploy_role, prefix="deploy_", role_arn=f"GitHub environment {env}: variable AWS_DEPLOY_ROLE_ARN"
+            self, self.cluster_admin_role, prefix="cluster_admin_", role_arn="Cluster administrators assume it (kubectl)"
         )
         export(
-            self,
-            self.plan_role,
-            prefix="plan_",
-            role_arn=f"GitHub environment {env}-drift: variable AWS_DRIFT_ROLE_ARN",
-        )
-        export(
-            self,
-            self.cluster_admin_role,
-            prefix="cluster_admin_",
-            role_arn="Cluster administrators assume it (kubectl)",
-        )
-        export(
-            self,
-            self.oidc_provider,
-            prefix="github_oidc_",
-            provider_arn="IAM OIDC provider for GitHub Actions tokens",
+            self, self.oidc_provider, prefix="github_oidc_", provider_arn="IAM OIDC provider for GitHub Actions tokens"
         )
         export(self, self.trail, trail_arn="Multi-region CloudTrail trail of the account")
         export(
