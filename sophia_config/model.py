@@ -7,21 +7,27 @@
 Everything is validated before any construct is built. A bad value raises
 :class:`ConfigError`, whose message names the file, the field path and the
 value; ``main.py`` prints it without a traceback.
+
+This module holds the models of the two files; reading them is ``loader``, the rules
+across files and sections ``cross_checks``, the node groups' room for the models
+``capacity_check``.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from constructs_lib.security import secret_scan
-from sophia_config.reader import ConfigError, read_mapping
+from constructs_lib.ci.github import REPOSITORY
+from constructs_lib.security.secret_scan import shown
+from sophia_config.reader import ConfigError
 from sophia_config.sections.alerts import AlertsConfig
+from sophia_config.sections.baseline import BaselineConfig
+from sophia_config.sections.blue_green import BlueGreenConfig
+from sophia_config.sections.ci_runner import CiRunnerConfig
 from sophia_config.sections.database import DatabaseConfig
 from sophia_config.sections.deployment_window import (
     BusinessHours,
@@ -36,6 +42,7 @@ from sophia_config.sections.model_registry import ModelRegistryConfig
 from sophia_config.sections.models import Models
 from sophia_config.sections.monitoring import MonitoringConfig
 from sophia_config.sections.network import NetworkConfig
+from sophia_config.sections.state_access import StateAccessConfig
 from sophia_config.sections.storage import StorageConfig
 from sophia_config.sections.vector_db import VectorDbConfig
 from sophia_config.types import (
@@ -47,17 +54,13 @@ from sophia_config.types import (
     Region,
 )
 
-PROJECT_FILE = "project.yaml"
-
-# Environment names end every resource name ({project}-{component}-{type}-{env}):
-# lowercase letters and digits only, so that names stay valid for S3, RDS and
-# OpenSearch, and short, so that they fit OpenSearch's 28-character limit.
-ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
-
 
 class StateConfig(Model):
     """Where every stack keeps its Terraform state."""
 
+    account_id: AccountId
+    """The account that holds the state bucket, lock table and key (``state-bootstrap``
+    deploys there). Environments in other accounts reach it through their ``state.role_arn``."""
     bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")]
     """S3 bucket for all state files; created by the ``state-bootstrap`` stack."""
     lock_table: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")]
@@ -67,6 +70,14 @@ class StateConfig(Model):
     """Also lock with S3 native lock files (Terraform >= 1.10)."""
 
 
+class GithubConfig(Model):
+    """The repository whose workflows deploy and check the environments."""
+
+    repository: Annotated[str, Field(pattern=REPOSITORY.pattern)]
+    """``<owner>/<name>``: the prefix of the OIDC ``sub`` claims the baseline roles trust
+    (``repo:<owner>/<name>:environment:<env>``) and the runners' source."""
+
+
 class ProjectConfig(Model):
     """Values every environment shares (``config/project.yaml``)."""
 
@@ -74,6 +85,7 @@ class ProjectConfig(Model):
     owner: Annotated[str, Field(min_length=1, max_length=128)]
     cost_center: Annotated[str, Field(min_length=1, max_length=64)]
     state: StateConfig
+    github: GithubConfig
 
 
 class AwsConfig(Model):
@@ -82,9 +94,10 @@ class AwsConfig(Model):
 
 
 class InstanceSizes(Model):
+    """Instance types of the general node group (the GPU node group's are ``gpu_nodes.instance_types``)."""
+
     api: InstanceType
     worker: InstanceType
-    ml: InstanceType
 
 
 class Autoscaling(Model):
@@ -138,10 +151,6 @@ class DeploymentPolicy(Model):
         return self
 
 
-class BlueGreenConfig(Model):
-    active: Literal["blue", "green"]
-
-
 class EnvironmentConfig(Model):
     """One environment (``config/<env>.yaml``)."""
 
@@ -150,7 +159,6 @@ class EnvironmentConfig(Model):
     compute: ComputeConfig
     logging: LoggingConfig
     resilience: ResilienceConfig
-    debug: bool
     deployment: DeploymentPolicy
     blue_green: BlueGreenConfig
     database: DatabaseConfig
@@ -163,17 +171,19 @@ class EnvironmentConfig(Model):
     vector_db: VectorDbConfig
     models: Models
     monitoring: MonitoringConfig
+    ci_runner: CiRunnerConfig
+    state: StateAccessConfig = StateAccessConfig()
+    baseline: BaselineConfig = BaselineConfig()
     imports: list[ExistingResource] = []
 
     @model_validator(mode="after")
-    def _one_gpu_size(self) -> EnvironmentConfig:
-        # compute.instance_sizes.ml names the ML size for people and cost reports;
-        # the GPU node group launches gpu_nodes.instance_types. Keep them one fact.
-        primary = self.gpu_nodes.instance_types[0]
-        if self.compute.instance_sizes.ml != primary:
+    def _runner_connection_here(self) -> EnvironmentConfig:
+        # CodeBuild uses a connection of its own account and region only.
+        parts = self.ci_runner.connection_arn.split(":")
+        if (parts[3], parts[4]) != (self.aws.region, self.aws.account_id):
             raise ValueError(
-                f"compute.instance_sizes.ml {self.compute.instance_sizes.ml!r} must be the GPU node group's "
-                f"primary type, gpu_nodes.instance_types[0] {primary!r}"
+                f"ci_runner.connection_arn must be in this environment's account {self.aws.account_id} and region "
+                f"{self.aws.region}, got {self.ci_runner.connection_arn!r}"
             )
         return self
 
@@ -197,125 +207,4 @@ class AppConfig:
             if env.name == name:
                 return env
         known = ", ".join(e.name for e in self.environments)
-        raise ConfigError([f"unknown environment {secret_scan.shown(name)} (known: {known})"])
-
-
-def _describe(path: Path, error: ValidationError) -> list[str]:
-    problems = []
-    for item in error.errors(include_url=False):
-        parts = [str(part) for part in item["loc"]]
-        field = ".".join(parts) or "(top level)"
-        name = next((p for p in reversed(parts) if not p.isdigit()), "")
-        # Values are repeated only through secret_scan (redacted where they could be a
-        # secret, cut when long); validators that quote the value are scrubbed the same way.
-        message = secret_scan.scrub(item["msg"].removeprefix("Value error, "), item["input"], name)
-        value = secret_scan.shown(item["input"], name)
-        if item["type"] == "missing":
-            problems.append(f"{path}: {field}: missing required field")
-        elif item["type"] == "extra_forbidden":
-            problems.append(f"{path}: {field}: unknown field (value {value})")
-        else:
-            problems.append(f"{path}: {field}: {message} (value {value})")
-    return problems
-
-
-def _parse(model: type[Model], path: Path) -> Model:
-    data = read_mapping(path)
-    # Secrets are refused where they are typed, before anything can repeat them.
-    problems = [f"{path}: {finding}" for finding in secret_scan.scan(data)]
-    try:
-        parsed = model.model_validate(data)
-    except ValidationError as exc:
-        problems += _describe(path, exc)
-    if problems:
-        raise ConfigError(problems)
-    return parsed
-
-
-def _check_vpc_overlaps(environments: list[Environment]) -> list[str]:
-    # Environments may be peered or routed through a transit gateway later: keep
-    # their address spaces apart from the start.
-    problems = []
-    for i, first in enumerate(environments):
-        for second in environments[i + 1 :]:
-            a = ipaddress.ip_network(first.config.network.vpc_cidr)
-            b = ipaddress.ip_network(second.config.network.vpc_cidr)
-            if a.overlaps(b):
-                problems.append(
-                    f"{second.source}: network.vpc_cidr: {str(b)!r} overlaps {str(a)!r} "
-                    f"of environment {first.name!r} ({first.source})"
-                )
-    return problems
-
-
-def _check_config_recorders(environments: list[Environment]) -> list[str]:
-    # AWS allows one configuration recorder and delivery channel per account and
-    # region; a second `terraform apply` would fail (or silently take the first over).
-    # Global resources (IAM) are the same in every region: record them in one only.
-    problems = []
-    for i, first in enumerate(environments):
-        a, a_drift = first.config.aws, first.config.drift
-        for second in environments[i + 1 :]:
-            b, b_drift = second.config.aws, second.config.drift
-            if a.account_id != b.account_id:
-                continue
-            if a.region == b.region and a_drift.record_config and b_drift.record_config:
-                problems.append(
-                    f"{second.source}: drift.record_config: true, but {first.source} already owns the AWS Config "
-                    f"recorder of account {a.account_id} in {a.region} (one per account and region): set one to false"
-                )
-            elif a_drift.include_global_resources and b_drift.include_global_resources:
-                problems.append(
-                    f"{second.source}: drift.include_global_resources: true, but {first.source} already records "
-                    f"global resources of account {a.account_id} (in {a.region}): set one to false"
-                )
-    return problems
-
-
-def _check_force_destroy(environments: list[Environment]) -> list[str]:
-    return [
-        f"{env.source}: storage.force_destroy_buckets: must be false where resilience.deletion_protection is true "
-        f"(value True)"
-        for env in environments
-        if env.config.storage.force_destroy_buckets and env.config.resilience.deletion_protection
-    ]
-
-
-def load(config_dir: Path | str = "config") -> AppConfig:
-    """Read and validate ``project.yaml`` and every ``<env>.yaml`` in ``config_dir``."""
-    config_dir = Path(config_dir)
-    if not config_dir.is_dir():
-        raise ConfigError([f"{config_dir}: not a directory of configuration files"])
-    project_path = config_dir / PROJECT_FILE
-    if not project_path.exists() and not project_path.is_symlink():
-        raise ConfigError([f"{project_path}: file not found"])
-    project = _parse(ProjectConfig, project_path)
-
-    environments: list[Environment] = []
-    # Only <name>.yaml is read; a .yml file would otherwise be ignored without a word.
-    problems: list[str] = [
-        f"{path}: not read: configuration files end in .yaml (rename it to {path.stem}.yaml)"
-        for path in sorted(config_dir.glob("*.yml"))
-    ]
-    for path in sorted(config_dir.glob("*.yaml")):
-        if path.name == PROJECT_FILE:
-            continue
-        name = path.stem
-        if not ENV_NAME_PATTERN.fullmatch(name):
-            problems.append(
-                f"{path}: environment name {name!r} breaks the naming scheme: "
-                f"it must match {ENV_NAME_PATTERN.pattern} (lowercase letters and digits, 2-10 characters)"
-            )
-            continue
-        try:
-            environments.append(Environment(name, path, _parse(EnvironmentConfig, path)))
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    if not environments and not problems:
-        problems.append(f"{config_dir}: no environment files (<env>.yaml) found")
-    problems.extend(_check_vpc_overlaps(environments))
-    problems.extend(_check_config_recorders(environments))
-    problems.extend(_check_force_destroy(environments))
-    if problems:
-        raise ConfigError(problems)
-    return AppConfig(project=project, environments=tuple(environments))
+        raise ConfigError([f"unknown environment {shown(name)} (known: {known})"])

@@ -23,7 +23,7 @@ from constructs_lib.security.secret_scan import shown
 
 MAX_BYTES = 1024 * 1024
 """A configuration file is a page or two; anything over 1 MiB is a mistake."""
-MAX_LINE = 400
+MAX_LINE = 1000
 MAX_PROBLEMS = 40
 
 

@@ -13,7 +13,6 @@ import os
 import sys
 from pathlib import Path
 
-import sophia_config as config_mod
 from constructs_lib.errors import ValidationError
 from constructs_lib.security import secret_scan
 from sophia_infra import interrupts, tools
@@ -25,13 +24,14 @@ DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 
 def synthesize(outdir: Path | str = DEFAULT_OUTDIR, config_dir: Path | str = DEFAULT_CONFIG_DIR) -> Path:
     """Synthesize into ``outdir``, replacing it only if synthesis succeeds."""
+    # The configuration model imports library values built on cdktf, which starts the jsii
+    # runtime (Node.js): imported here, so that --help and a missing node answer at once.
+    import sophia_config as config_mod
+
     outdir = folders.check_replaceable(outdir)
     folders.remove_stale(outdir)  # left by a synthesis that was killed
-    # Validate the configuration before paying for the jsii runtime.
     app_config = config_mod.load(config_dir)
     with folders.staging(outdir) as staging:
-        # cdktf starts the jsii runtime (Node.js) when imported: not before it is needed,
-        # so that --help and a missing node answer at once.
         from cdktf import App
 
         from constructs_lib import guards
@@ -59,7 +59,9 @@ def _user_error(exc: BaseException) -> str | None:
 
     Guards collect their violations during synthesis and raise after it, in Python,
     so no user error reaches us wrapped by the jsii kernel."""
-    if isinstance(exc, (config_mod.ConfigError, ValidationError, folders.OutdirError)):
+    from sophia_config.reader import ConfigError  # light: no cdktf
+
+    if isinstance(exc, (ConfigError, ValidationError, folders.OutdirError)):
         return str(exc)
     return None
 

@@ -6,8 +6,8 @@
 
 **aws (5.100.0)**: ``terraform providers schema -json`` does not say which attributes force
 a new resource, but the provider binary does, when it plans. For every resource type the
-app synthesizes (read from ``--out``), this script takes the app's own configuration of
-one such resource (references replaced by literals of the right type), and asks the
+app synthesizes (read from ``--out``), this script takes the app's own configurations of
+it (references replaced by literals of the right type), and asks the
 provider (``terraform plan -refresh=false``, offline: the provider mirror and mock
 credentials, no account) to plan it against prior states that each differ from the
 configuration in one attribute. ``replace_paths`` of the plan names the attributes whose
@@ -51,6 +51,14 @@ MIRROR = os.environ.get("SOPHIA_TF_MIRROR", "/opt/tf-plugins")
 TOKEN = re.compile(r"\$\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}")
 DROP = {"//", "depends_on", "lifecycle", "provider", "count", "for_each", "provisioner", "connection"}
 DUMMY_ARN = "arn:aws:iam::111111111111:role/probe"
+# Attributes the app does not set in every synthesis, with a valid sample value, probed as
+# if it did: optional and computed attributes cannot be probed otherwise (an empty
+# configuration keeps the prior value). The provider still decides whether they force a
+# new resource; only the sample value is ours.
+EXTRA_PROBES: dict[str, dict[str, Any]] = {
+    # The standby database is restored from a snapshot when one is named (BlueGreenDatabase).
+    "aws_db_instance": {"snapshot_identifier": "probe-snapshot"},
+}
 PROVIDER_CONFIG = {
     "region": "us-west-2",
     "access_key": "mock-access-key",
@@ -65,16 +73,15 @@ PROVIDER_CONFIG = {
 # --- the app's resources --------------------------------------------------------------
 
 
-def synthesized_types(out: Path, prefix: str) -> dict[str, dict[str, Any]]:
-    """Resource type -> one configuration of it (the first, by stack and name), for ``prefix``."""
-    found: dict[str, tuple[str, dict[str, Any]]] = {}
+def synthesized_types(out: Path, prefix: str) -> dict[str, list[dict[str, Any]]]:
+    """Resource type -> every configuration of it the app synthesizes (by stack and name), for ``prefix``."""
+    found: dict[str, list[dict[str, Any]]] = {}
     for stack in sorted((out / "stacks").glob("*/cdk.tf.json")):
         doc = json.loads(stack.read_text(encoding="utf-8"))
         for rtype, items in sorted((doc.get("resource") or {}).items()):
-            if rtype.startswith(prefix) and rtype not in found:
-                name = sorted(items)[0]
-                found[rtype] = (f"{stack.parent.name}/{name}", items[name])
-    return {rtype: body for rtype, (_, body) in sorted(found.items())}
+            if rtype.startswith(prefix):
+                found.setdefault(rtype, []).extend(items[name] for name in sorted(items))
+    return dict(sorted(found.items()))
 
 
 # --- aws: literal configurations -------------------------------------------------------
@@ -93,7 +100,8 @@ def _dummy(type_: Any, name: str) -> Any:
     if name.endswith("arn") or name.endswith("arns") or name.endswith("key_id") or name in ("policy_arn", "kms_key"):
         return DUMMY_ARN
     if "polic" in name or name.endswith("document"):
-        return json.dumps({"Version": "2012-10-17", "Statement": []})
+        statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}
+        return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
     if name.endswith("cidr_block"):
         return "10.0.0.0/16"
     if name == "url" or name.endswith("_url") or name == "endpoint":
@@ -175,6 +183,18 @@ def _changed(value: Any) -> Any:
     return f"{value}-probe" if isinstance(value, str) else "probe"
 
 
+def _changed_policy(value: Any) -> Any:
+    """Another valid IAM policy document (the provider normalizes IAM policies, also in state,
+    and refuses invalid ones); other JSON (an ECR lifecycle policy) changes as any string."""
+    try:
+        document = json.loads(value)
+    except (TypeError, ValueError):
+        return _changed(value)
+    if isinstance(document, dict) and "Statement" in document:
+        return json.dumps({**document, "Id": "probe-changed"})
+    return _changed(value)
+
+
 def probes(config: dict[str, Any], block: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     """(attribute path, configuration, prior state) pairs, each state differing in one attribute."""
     found: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
@@ -191,7 +211,7 @@ def probes(config: dict[str, Any], block: dict[str, Any]) -> list[tuple[str, dic
             target = state
             for part in path:
                 target = target[part]
-            target[key] = _changed(value)
+            target[key] = _changed_policy(value) if "polic" in key else _changed(value)
             found.append((".".join(str(p) for p in [*path, key] if not isinstance(p, int)), config, state))
 
     walk(config, block, [])
@@ -242,17 +262,26 @@ def aws_table(out: Path) -> dict[str, Any]:
         schema = json.loads(_terraform(["providers", "schema", "-json"], work, env).stdout)
         resources = schema["provider_schemas"]["registry.terraform.io/hashicorp/aws"]["resource_schemas"]
         types: dict[str, Any] = {}
-        for rtype, body in synthesized_types(out, "aws_").items():
-            types[rtype] = _probe_type(work, env, rtype, body, resources[rtype], required)
+        for rtype, bodies in synthesized_types(out, "aws_").items():
+            types[rtype] = _probe_type(work, env, rtype, bodies, resources[rtype], required)
             print(f"{rtype}: {len(types[rtype]['force_new'])} of {len(types[rtype]['probed'])} probed attributes force a new resource", file=sys.stderr)
         return types
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _probe_type(work: Path, env: dict[str, str], rtype: str, body: dict, schema: dict, required: dict) -> dict[str, Any]:
-    config = literal_config(body, schema["block"])
-    cases = probes(config, schema["block"])
+def _probe_type(work: Path, env: dict[str, str], rtype: str, bodies: list[dict], schema: dict, required: dict) -> dict[str, Any]:
+    # Every attribute any of the app's configurations of the type sets is probed once, in the
+    # first configuration that sets it (one plan per type).
+    cases: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    seen: set[str] = set()
+    extra = EXTRA_PROBES.get(rtype, {})
+    for body in [*bodies, *([{**bodies[0], **extra}] if extra else [])]:
+        config = literal_config(body, schema["block"])
+        for path, conf, state in probes(config, schema["block"]):
+            if path not in seen:
+                seen.add(path)
+                cases.append((path, conf, state))
     names = {f"p{i}": case for i, case in enumerate(cases)}
     document = {
         "terraform": {"required_providers": required},
@@ -270,7 +299,7 @@ def _probe_type(work: Path, env: dict[str, str], rtype: str, body: dict, schema:
     for change in shown.get("resource_changes", []):
         for path in change["change"].get("replace_paths") or []:
             forced.add(".".join(str(p) for p in path if not isinstance(p, int)))
-    return {"probed": sorted({path for path, _, _ in cases}), "force_new": sorted(forced)}
+    return {"probed": sorted(seen), "force_new": sorted(forced)}
 
 
 # --- kubernetes: the Go source ---------------------------------------------------------

@@ -20,6 +20,10 @@ from constructs_lib.providers import aws
 from constructs_lib.security.iam_role import IamRole, IamRoleProps, InlinePolicy
 from constructs_lib.security.policy import Condition, Principal, Statement
 
+TRAFFIC_TYPES = ("ALL", "ACCEPT", "REJECT")
+AGGREGATION_INTERVALS = (60, 600)
+"""Seconds over which a flow is aggregated into one record: the two values AWS accepts."""
+
 
 @dataclass(frozen=True)
 class VpcFlowLogsProps:
@@ -50,9 +54,9 @@ class VpcFlowLogs(Construct):
         super().__init__(scope, id_)
         check(props.log_group_name, ResourceKind.LOG_GROUP)
         check_retention(f"VpcFlowLogs {id_}", "retention_days", props.retention_days)
-        if props.traffic_type not in ("ALL", "ACCEPT", "REJECT"):
+        if props.traffic_type not in TRAFFIC_TYPES:
             raise ValidationError(f"VpcFlowLogs {id_}: traffic_type must be ALL, ACCEPT or REJECT, got {props.traffic_type!r}")
-        if props.max_aggregation_interval not in (60, 600):
+        if props.max_aggregation_interval not in AGGREGATION_INTERVALS:
             raise ValidationError(
                 f"VpcFlowLogs {id_}: max_aggregation_interval must be 60 or 600, got {props.max_aggregation_interval!r}"
             )

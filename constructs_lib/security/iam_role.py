@@ -64,7 +64,8 @@ class IamRoleProps:
 class IamRole(Construct):
     """An IAM role, its inline policies and managed-policy attachments.
 
-    Outputs: ``role_arn``, ``role_name``, ``role`` (the ``aws_iam_role``).
+    Outputs: ``role_arn``, ``role_name``, ``role`` (the ``aws_iam_role``), ``inline_policies``
+    (name -> ``aws_iam_role_policy``, for ``depends_on`` of what needs the permissions in place).
     """
 
     def __init__(self, scope: Construct, id_: str, props: IamRoleProps):
@@ -91,9 +92,10 @@ class IamRole(Construct):
             max_session_duration=props.max_session_duration,
             permissions_boundary=props.permissions_boundary_arn,
         )
+        self.inline_policies: dict[str, aws.iam_role_policy.IamRolePolicy] = {}
         for policy in props.inline_policies:
             document = policy_document(self, f"policy-{policy.name}", policy.statements)
-            aws.iam_role_policy.IamRolePolicy(
+            self.inline_policies[policy.name] = aws.iam_role_policy.IamRolePolicy(
                 self, f"inline-{policy.name}", name=policy.name, role=self.role.id, policy=document.json
             )
         for index, arn in enumerate(props.managed_policy_arns):
@@ -140,6 +142,6 @@ class IamRole(Construct):
         for arn in props.managed_policy_arns:
             if facts.is_broad_managed_policy(arn):
                 raise ValidationError(
-                    f"IamRole {id_}: managed_policy_arns must not hold a broad managed policy "
+                    f"IamRole {id_}: managed_policy_arns must not grant administrator access or hold another broad managed policy "
                     f"(AdministratorAccess, PowerUserAccess, *FullAccess), got {arn!r}"
                 )

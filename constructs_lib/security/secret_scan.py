@@ -67,14 +67,15 @@ SECRET_FIELD = re.compile(
 )
 """Field names that hold secrets (or, with the exceptions below, name where one lives)."""
 _NOT_A_VALUE = re.compile(
-    r"(?i)(^manage_master_user_password$|_(arn|arns|id|ids|name|names|kms_key_id|kms_key_arn|version|enabled|rotation.*)$|"
+    # A "*_type" names a kind (CodeBuild's image_pull_credentials_type: CODEBUILD or SERVICE_ROLE).
+    r"(?i)(^manage_master_user_password$|_(arn|arns|id|ids|name|names|kms_key_id|kms_key_arn|version|enabled|type|rotation.*)$|"
     r"^description$|^enable_|^(secret|token)_?(arn|name)$|"
     # EC2 instance metadata: "required" means IMDSv2 session tokens, not a token value.
     r"^http_tokens$)"
 )
 _NAME_FIELD = re.compile(r"(?i)(^|_)(name|names|id|ids|arn|arns|identifier|alias|prefix)$")
 """Fields meant for a name, an id or an ARN: where a random-looking string is out of place."""
-_MAY_HOLD_SECRET = re.compile(r"(?i)(endpoint|url|uri|dsn|connection)")
+_MAY_HOLD_SECRET = re.compile(r"(?i)(endpoint|url|uri|dsn|connection_string)")
 """Fields whose refused values are never echoed (a tokenised webhook, a DSN with a password)."""
 _REFERENCE = re.compile(r"\$\{")
 
@@ -236,7 +237,7 @@ def scan_output(outdir: Path) -> list[str]:
 
 # --- Showing values in error messages --------------------------------------------------
 
-MAX_SHOWN = 80
+MAX_SHOWN = 200
 """Longest value text an error message repeats."""
 
 
@@ -245,7 +246,11 @@ def needs_redaction(value: object, field: str = "") -> bool:
     random where a name belongs, or in a field that may carry credentials (URLs)."""
     if not isinstance(value, str) or not value:
         return False
-    if value_problem(value) or SECRET_FIELD.search(field) or _MAY_HOLD_SECRET.search(field):
+    if value_problem(value):
+        return True
+    if value.startswith("arn:"):
+        return False  # an ARN names where something lives, never a credential
+    if SECRET_FIELD.search(field) or _MAY_HOLD_SECRET.search(field):
         return True
     return bool(_NAME_FIELD.search(field) and _random_segment(value))
 

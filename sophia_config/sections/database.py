@@ -14,27 +14,36 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from constructs_lib.data.postgres_instance import (
+    ALLOCATED_STORAGE_GB,
+    ENGINE_VERSION_PATTERN,
+    LOG_EXPORTS,
+    MAX_BACKUP_RETENTION_DAYS,
+    MONITORING_INTERVALS,
+    PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+    SECRET_REF_PATTERN,
+    PostgresSettings,
+)
 from sophia_config.types import Model
 
-# Performance Insights keeps 7 days free, else whole months (31-day multiples) up to 2 years.
-PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *range(31, 732, 31))
+StorageGb = Annotated[int, Field(ge=ALLOCATED_STORAGE_GB[0], le=ALLOCATED_STORAGE_GB[1])]
 _WINDOW = r"(mon|tue|wed|thu|fri|sat|sun):[0-2]\d:[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):[0-2]\d:[0-5]\d"
 
 
 class DatabaseConfig(Model):
     """Size, durability and observability of the PostgreSQL databases."""
 
-    engine_version: Annotated[str, Field(pattern=r"^\d{2}(\.\d+)?$")]
+    engine_version: Annotated[str, Field(pattern=ENGINE_VERSION_PATTERN)]
     """PostgreSQL major (``16``: RDS picks the current minor, and its automatic minor
     upgrades never show as drift) or ``<major>.<minor>`` to pin one. The parameter group
     family follows the major."""
     instance_class: Annotated[str, Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")]
     """RDS instance class, e.g. ``db.t4g.medium``."""
-    allocated_storage_gb: Annotated[int, Field(ge=20, le=65536)]
+    allocated_storage_gb: StorageGb
     """Initial gp3 storage, GiB (20 is the RDS minimum for PostgreSQL)."""
-    max_allocated_storage_gb: Annotated[int, Field(ge=20, le=65536)]
+    max_allocated_storage_gb: StorageGb
     """Storage autoscaling ceiling, GiB; equal to ``allocated_storage_gb`` turns autoscaling off."""
-    backup_retention_days: Annotated[int, Field(ge=0, le=35)]
+    backup_retention_days: Annotated[int, Field(ge=0, le=MAX_BACKUP_RETENTION_DAYS)]
     """Automated backups kept this many days (0 disables them and point-in-time recovery)."""
     backup_window: Annotated[str, Field(pattern=r"^[0-2]\d:[0-5]\d-[0-2]\d:[0-5]\d$")]
     """Daily UTC backup window ``hh:mm-hh:mm``; must not overlap ``maintenance_window``."""
@@ -42,25 +51,20 @@ class DatabaseConfig(Model):
     """Weekly UTC maintenance window ``ddd:hh:mm-ddd:hh:mm``."""
     performance_insights_retention_days: int
     """Performance Insights retention: 7 (free tier) or a multiple of 31 up to 731."""
-    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60]
+    monitoring_interval_seconds: Literal[MONITORING_INTERVALS]  # type: ignore[valid-type]
     """Enhanced Monitoring granularity (OS metrics); it is always on."""
-    log_exports: list[Literal["postgresql", "upgrade", "iam-db-auth-error"]]
+    log_exports: list[Literal[LOG_EXPORTS]]  # type: ignore[valid-type]
     """PostgreSQL logs exported to CloudWatch Logs."""
     apply_immediately: bool
     """Apply modifications now (true) or in the next maintenance window (false)."""
     blue_green_update: bool
     """Let RDS perform engine upgrades and other disruptive changes through an RDS
     Blue/Green Deployment (``blue_green_update``); needs backups and logical replication."""
-    master_password_secret_id: Annotated[
-        str | None,
-        Field(
-            pattern=r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$"
-        ),
-    ] = None
+    master_password_secret_id: Annotated[str | None, Field(pattern=SECRET_REF_PATTERN)] = None
     """Secret id (name or ARN) of an existing Secrets Manager secret with a JSON ``password`` key, used
     instead of an RDS-managed password; required with ``blue_green_update`` (RDS Blue/Green
     Deployments do not support RDS-managed master passwords)."""
-    master_password_version: Annotated[int, Field(ge=1)] = 1
+    master_password_version: Annotated[int, Field(ge=1)] = PostgresSettings.master_password_version
     """Bump after changing the secret so Terraform sends the new password (write-only argument)."""
     parameters: dict[str, str] = {}
     """Extra DB parameter group values (``rds.force_ssl`` is always ``1`` and cannot be changed here)."""

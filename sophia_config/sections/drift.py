@@ -13,6 +13,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from constructs_lib.drift.aws_config_recorder import (
+    DELIVERY_FREQUENCIES,
+    MIN_HISTORY_RETENTION_DAYS,
+    RECORDING_FREQUENCIES,
+)
 from sophia_config.types import Model
 
 
@@ -23,12 +28,12 @@ class DriftConfig(Model):
     """This environment creates the account+region's configuration recorder and delivery channel."""
     include_global_resources: bool
     """Also record global resources (IAM users, roles, policies); true in one region per account only."""
-    recording_frequency: Literal["CONTINUOUS", "DAILY"]
+    recording_frequency: Literal[RECORDING_FREQUENCIES]  # type: ignore[valid-type]
     """``CONTINUOUS`` records every change as it happens; ``DAILY`` records once a day
     (far fewer configuration items, so cheaper, but short-lived drift is missed)."""
-    delivery_frequency: Literal["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"]
+    delivery_frequency: Literal[DELIVERY_FREQUENCIES]  # type: ignore[valid-type]
     """How often AWS Config delivers a configuration snapshot to the bucket."""
-    history_retention_days: Annotated[int, Field(ge=30, le=3653)]
+    history_retention_days: Annotated[int, Field(ge=MIN_HISTORY_RETENTION_DAYS, le=3653)]
     """Days the configuration history and snapshots are kept in the bucket (and noncurrent versions 30 more)."""
 
     @model_validator(mode="after")

@@ -4,8 +4,8 @@ The Kubernetes version and the add-on versions move together: each add-on
 build is published for a range of Kubernetes minors, so an upgrade bumps
 ``kubernetes_version`` and every entry of ``addons`` in the same change
 (``aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>``
-lists the builds). kube-proxy must match the Kubernetes minor exactly; that
-rule is checked here.
+lists the builds). kube-proxy and the cluster-autoscaler must match the Kubernetes
+minor exactly; those rules are checked here.
 """
 
 from __future__ import annotations
@@ -16,13 +16,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from constructs_lib.compute.eks_cluster import ALL_LOG_TYPES, SUPPORT_TYPES, EksClusterProps
 from sophia_config.types import Model
 
-ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-
-LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+LogType = Literal[ALL_LOG_TYPES]  # type: ignore[valid-type]
 AddonVersion = Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]
-RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")]
 
 
 def _public_cidr(value: str) -> str:
@@ -70,12 +68,21 @@ class EksAddonVersions(Model):
         return self
 
 
+class ClusterAutoscalerConfig(Model):
+    """The node autoscaler (``constructs_lib/compute/cluster_autoscaler.py``), deployed by ``ai-workloads``."""
+
+    version: Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+$")]
+    """Release of ``registry.k8s.io/autoscaling/cluster-autoscaler``, e.g. ``v1.33.6``: its
+    minor must equal ``kubernetes_version`` (each release supports only its own minor)."""
+
+
 class EksConfig(Model):
-    """The EKS cluster: version, API endpoint exposure, logging, administrators, add-ons."""
+    """The EKS cluster: version, API endpoint exposure, logging, add-ons. Its administrators are
+    the roles of the account baseline (``baseline-<env>``), not configuration."""
 
     kubernetes_version: Annotated[str, Field(pattern=r"^1\.\d{2}$")]
     """Kubernetes minor version of the control plane and node groups, e.g. ``"1.33"``."""
-    support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
+    support_type: Literal[SUPPORT_TYPES] = EksClusterProps.support_type  # type: ignore[valid-type]
     """``STANDARD``: EKS upgrades the cluster when standard support ends;
     ``EXTENDED``: stay on the version (paid extended support)."""
     endpoint_public_access: bool = False
@@ -86,11 +93,8 @@ class EksConfig(Model):
     ``endpoint_public_access`` is true, and empty otherwise. ``/0`` is refused."""
     log_types: Annotated[list[LogType], Field(min_length=1)] = list(ALL_LOG_TYPES)
     """Control-plane log types sent to CloudWatch Logs. Default: all five."""
-    admin_role_arns: list[RoleArn] = []
-    """IAM roles given cluster-admin through EKS access entries. The role that
-    deploys the ``ai-workloads`` stack must be listed: the cluster creator gets
-    no implicit admin rights."""
     addons: EksAddonVersions
+    cluster_autoscaler: ClusterAutoscalerConfig
 
     @model_validator(mode="after")
     def _consistent(self) -> EksConfig:
@@ -104,12 +108,16 @@ class EksConfig(Model):
             )
         if len(set(self.log_types)) != len(self.log_types):
             raise ValueError(f"log_types must not repeat a type, got {self.log_types!r}")
-        if len(set(self.admin_role_arns)) != len(self.admin_role_arns):
-            raise ValueError(f"admin_role_arns must not repeat a role, got {self.admin_role_arns!r}")
         minor = re.match(r"^v(\d+\.\d+)\.", self.addons.kube_proxy).group(1)  # type: ignore[union-attr]
         if minor != self.kubernetes_version:
             raise ValueError(
                 f"addons.kube_proxy {self.addons.kube_proxy!r} does not match kubernetes_version "
                 f"{self.kubernetes_version!r}: bump the add-ons with the cluster version"
+            )
+        autoscaler_minor = ".".join(self.cluster_autoscaler.version[1:].split(".")[:2])
+        if autoscaler_minor != self.kubernetes_version:
+            raise ValueError(
+                f"cluster_autoscaler.version {self.cluster_autoscaler.version!r} does not match kubernetes_version "
+                f"{self.kubernetes_version!r}: use a v{self.kubernetes_version}.x release of cluster-autoscaler"
             )
         return self

@@ -6,18 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sophia_config.types import InstanceType, Model
+from constructs_lib.ai.gpu_node_group import GPU_AMI_TYPES, GPU_ROOT_VOLUME, MAX_GPUS_PER_INSTANCE, GpuNodeGroupProps
+from constructs_lib.compute.managed_node_group import CAPACITY_TYPES, RootVolume
+from sophia_config.types import InstanceType, Model, library_value
 
-
-class GpuRootVolume(Model):
-    """The gp3 root volume of each GPU node (container images and model caches live here)."""
-
-    size_gib: Annotated[int, Field(ge=20, le=16384)] = 100
-    """Size in GiB. Default 100: CUDA images are several GiB each."""
-    iops: Annotated[int, Field(ge=3000, le=16000)] = 3000
-    """Provisioned IOPS (3000 is the gp3 baseline, included in the price)."""
-    throughput_mibps: Annotated[int, Field(ge=125, le=1000)] = 125
-    """Throughput in MiB/s (125 is the gp3 baseline)."""
+GpuRootVolume = library_value(RootVolume, defaults=GPU_ROOT_VOLUME, exclude=("kms_key_arn",))
+"""``size_gib``, ``iops``, ``throughput_mibps`` of the library's :class:`RootVolume` with its gp3
+limits, each defaulting to ``GPU_ROOT_VOLUME``'s; loaded as a ``RootVolume`` (``aws/ebs`` key)."""
 
 
 class GpuNodesConfig(Model):
@@ -26,12 +21,12 @@ class GpuNodesConfig(Model):
     instance_types: Annotated[list[InstanceType], Field(min_length=1)]
     """NVIDIA GPU instance types (g4dn, g5, g6, p4d, ...); with SPOT, list several
     of the same GPU count to widen the capacity pools."""
-    capacity_type: Literal["ON_DEMAND", "SPOT"]
+    capacity_type: Literal[CAPACITY_TYPES]  # type: ignore[valid-type]
     """``ON_DEMAND`` for serving that must not be interrupted; ``SPOT`` where a
     2-minute interruption is acceptable (dev)."""
-    ami_type: Literal["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"] = "AL2023_x86_64_NVIDIA"
+    ami_type: Literal[GPU_AMI_TYPES] = GpuNodeGroupProps.ami_type  # type: ignore[valid-type]
     """EKS-optimized NVIDIA AMI family (Amazon Linux 2 is end of life and refused)."""
-    gpus_per_node: Annotated[int, Field(ge=1, le=16)] = 1
+    gpus_per_node: Annotated[int, Field(ge=1, le=MAX_GPUS_PER_INSTANCE)] = GpuNodeGroupProps.gpus_per_instance
     """GPUs per instance of every listed type; tells the cluster autoscaler what a
     node from an empty group would offer (``nvidia.com/gpu``)."""
     min_size: Annotated[int, Field(ge=0)]
@@ -40,7 +35,9 @@ class GpuNodesConfig(Model):
     """Most nodes the autoscaler may launch."""
     desired_size: Annotated[int, Field(ge=0)]
     """Nodes at creation only; afterwards the cluster autoscaler owns it."""
-    root_volume: GpuRootVolume = GpuRootVolume()
+    root_volume: GpuRootVolume = GPU_ROOT_VOLUME
+    """The gp3 root volume of each GPU node (container images and model caches live here).
+    Default: ``GPU_ROOT_VOLUME`` (100 GiB, 3000 IOPS, 125 MiB/s)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> GpuNodesConfig:

@@ -1,25 +1,13 @@
-"""``model_registry:``: how long the model registry keeps images and artifacts."""
+"""``model_registry:``: how long the model registry keeps images and artifacts.
+
+The section is the library's :class:`~constructs_lib.ai.model_registry.RegistryRetention`
+(its fields, defaults, limits and the rule that noncurrent artifacts expire after they
+reach Glacier), loaded as one and passed to ``ModelRegistryProps.retention`` as it is.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from constructs_lib.ai.model_registry import RegistryRetention
+from sophia_config.types import library_value
 
-from pydantic import Field
-
-from sophia_config.types import Model
-
-
-class ModelRegistryConfig(Model):
-    """The ECR repository of model images and the model-artifacts bucket."""
-
-    untagged_image_expiry_days: Annotated[int, Field(ge=1, le=365)]
-    """Days after which an untagged image (a failed or superseded push) is expired."""
-    keep_last_releases: Annotated[int, Field(ge=1, le=1000)]
-    """Tagged images kept per model (tag prefix ``<model>-``); older ones are expired.
-    Must exceed the number of versions that can be deployed or rolled back to at once."""
-    artifacts_glacier_days: Annotated[int, Field(ge=1)]
-    """Days after which current objects under ``models/`` move to S3 Glacier Flexible Retrieval."""
-    artifacts_noncurrent_glacier_days: Annotated[int, Field(ge=1)]
-    """Days after which superseded (noncurrent) artifact versions move to Glacier."""
-    artifacts_noncurrent_expiry_days: Annotated[int, Field(ge=1)]
-    """Days after which noncurrent artifact versions are deleted."""
+ModelRegistryConfig = library_value(RegistryRetention)

@@ -7,13 +7,14 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
+from constructs_lib.quantities import CPU_PATTERN, MEMORY_PATTERN
 from sophia_config.types import Model
 
 # Kubernetes names (RFC 1123 label); "model-" is prepended, so 57 characters remain.
 ModelName = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", max_length=57)]
 # CPU in cores or millicores ("500m", "2"), memory with a binary suffix ("512Mi", "4Gi").
-CpuQuantity = Annotated[str, Field(pattern=r"^([1-9]\d*m|\d+(\.\d+)?)$")]
-MemoryQuantity = Annotated[str, Field(pattern=r"^[1-9]\d*(Ki|Mi|Gi|Ti)$")]
+CpuQuantity = Annotated[str, Field(pattern=CPU_PATTERN.pattern)]
+MemoryQuantity = Annotated[str, Field(pattern=MEMORY_PATTERN.pattern)]
 Percent = Annotated[int, Field(ge=1, le=100)]
 
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")

@@ -6,23 +6,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from constructs_lib.networking.subnet_plan import SubnetPlanError, plan_subnets
-from sophia_config.types import Cidr, Model
+from constructs_lib.networking.flow_logs import AGGREGATION_INTERVALS
+from constructs_lib.networking.subnet_plan import SubnetPlanError, SubnetPrefixLengths, plan_subnets
+from sophia_config.types import Cidr, Model, library_value
 
-SubnetPrefix = Annotated[int, Field(ge=16, le=28)]
+PrefixLengths = library_value(SubnetPrefixLengths)
+"""``public``, ``private``, ``database`` of the library's :class:`SubnetPrefixLengths` (/16../28,
+defaults /24, /20, /24); loaded as a ``SubnetPrefixLengths``."""
 # Service names as they follow ``com.amazonaws.<region>.`` (ecr.api, sts, logs...).
 EndpointService = Annotated[str, Field(pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")]
-
-
-class SubnetPrefixLengths(Model):
-    """Prefix length of each tier's subnets (one subnet per tier and AZ)."""
-
-    public: SubnetPrefix
-    """Load balancers and NAT gateways: few addresses (e.g. /24)."""
-    private: SubnetPrefix
-    """EKS nodes and pods (VPC CNI gives every pod a VPC address): the largest (e.g. /19)."""
-    database: SubnetPrefix
-    """Isolated database tier (e.g. /24)."""
 
 
 class NetworkConfig(Model):
@@ -41,10 +33,10 @@ class NetworkConfig(Model):
     nat_strategy: Literal["none", "single", "one_per_az"]
     """``single``: one NAT gateway for all AZs (cheaper, one AZ's outage cuts egress);
     ``one_per_az``: one per AZ (resilient); ``none``: no egress to the internet."""
-    subnet_prefix_lengths: SubnetPrefixLengths
+    subnet_prefix_lengths: PrefixLengths
     """Per tier; subnets are carved from ``vpc_cidr`` (largest first), which must hold
     3 tiers × ``az_slots`` of them."""
-    flow_log_aggregation_interval: Literal[60, 600]
+    flow_log_aggregation_interval: Literal[AGGREGATION_INTERVALS]  # type: ignore[valid-type]
     """Seconds over which VPC flow logs aggregate a flow (60: faster detection, more records)."""
     interface_endpoints: list[EndpointService]
     """Interface VPC endpoints (private DNS on) in the private subnets, e.g. ``ecr.api``,
@@ -64,7 +56,7 @@ class NetworkConfig(Model):
         if len(set(self.interface_endpoints)) != len(self.interface_endpoints):
             raise ValueError(f"interface_endpoints must be distinct, got {self.interface_endpoints!r}")
         try:
-            plan_subnets(self.vpc_cidr, self.az_count, self.subnet_prefix_lengths.model_dump(), self.az_slots)
+            plan_subnets(self.vpc_cidr, self.az_count, self.subnet_prefix_lengths, self.az_slots)
         except SubnetPlanError as exc:
             raise ValueError(f"vpc_cidr / subnet_prefix_lengths: {exc}") from None
         return self

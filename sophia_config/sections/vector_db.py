@@ -2,31 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from constructs_lib.ai.vector_database import (
+    AVAILABILITY_ZONES,
+    DEDICATED_MASTER_COUNTS,
+    ENGINE_VERSION_PATTERN,
+    VOLUME_SIZE_GB,
+    VectorDatabaseProps,
+)
+from constructs_lib.storage import gp3
 from sophia_config.types import InstanceType, Model
 
 
 class VectorDbConfig(Model):
     """Size and resilience of the vector database (Amazon OpenSearch Service)."""
 
-    engine_version: Annotated[str, Field(pattern=r"^OpenSearch_\d+\.\d+$")]
+    engine_version: Annotated[str, Field(pattern=ENGINE_VERSION_PATTERN)]
     """OpenSearch engine, ``OpenSearch_<major>.<minor>``."""
     instance_type: InstanceType
     """Data node type, ``<family>.<size>.search``."""
     instance_count: Annotated[int, Field(ge=1, le=80)]
     """Data nodes. With zone awareness, a multiple of ``availability_zones``."""
-    volume_size_gb: Annotated[int, Field(ge=10, le=16384)]
+    volume_size_gb: Annotated[int, Field(ge=VOLUME_SIZE_GB[0], le=VOLUME_SIZE_GB[1])]
     """gp3 EBS volume per data node, GiB."""
-    volume_iops: Annotated[int, Field(ge=3000, le=16000)] = 3000
+    volume_iops: Annotated[int, Field(ge=gp3.BASELINE_IOPS, le=gp3.MAX_IOPS)] = VectorDatabaseProps.volume_iops
     """gp3 IOPS per volume (3000 is the gp3 baseline)."""
-    volume_throughput: Annotated[int, Field(ge=125, le=1000)] = 125
+    volume_throughput: Annotated[
+        int, Field(ge=gp3.BASELINE_THROUGHPUT_MIBPS, le=gp3.MAX_THROUGHPUT_MIBPS)
+    ] = VectorDatabaseProps.volume_throughput
     """gp3 throughput per volume, MiB/s (125 is the gp3 baseline)."""
-    availability_zones: Annotated[int, Field(ge=1, le=3)]
+    availability_zones: Literal[AVAILABILITY_ZONES]  # type: ignore[valid-type]
     """1: no zone awareness; 2 or 3: shards replicated across that many AZs."""
-    dedicated_master_count: Annotated[int, Field(ge=0, le=5)]
+    dedicated_master_count: Literal[DEDICATED_MASTER_COUNTS]  # type: ignore[valid-type]
     """0: data nodes elect the cluster manager; 3 or 5: dedicated master nodes."""
     dedicated_master_type: InstanceType | None = None
     """Dedicated master node type; required when ``dedicated_master_count`` > 0."""
@@ -37,8 +47,6 @@ class VectorDbConfig(Model):
     def _consistent(self) -> VectorDbConfig:
         if not self.instance_type.endswith(".search"):
             raise ValueError(f"instance_type must be an OpenSearch type ending in '.search', got {self.instance_type!r}")
-        if self.dedicated_master_count not in (0, 3, 5):
-            raise ValueError(f"dedicated_master_count must be 0, 3 or 5, got {self.dedicated_master_count}")
         if self.dedicated_master_count and self.dedicated_master_type is None:
             raise ValueError(
                 f"dedicated_master_type is required with dedicated_master_count={self.dedicated_master_count}"

@@ -90,6 +90,25 @@ def forces_new(rtype: str, path: str) -> bool:
     return any(schema == k or schema.startswith(k + ".") for k in keys)
 
 
+def ignored_paths(body: dict[str, Any] | None) -> tuple[str, ...]:
+    """The attributes a resource's ``lifecycle.ignore_changes`` lists (``("all",)`` for all)."""
+    listed = ((body or {}).get("lifecycle") or {}).get("ignore_changes") or ()
+    if isinstance(listed, str):  # "all" (Terraform 0.12+ also accepts the bare keyword)
+        return ("all",)
+    return tuple(str(item) for item in listed)
+
+
+def is_ignored(path: str, ignored: tuple[str, ...]) -> bool:
+    """Whether a change at ``path`` falls under one of the ``ignored`` attributes."""
+    if path.startswith("lifecycle.") or path.startswith("//"):
+        return False
+    if "all" in ignored:
+        return True
+    # ignore_changes writes nested attributes as Terraform references: a[0].b.
+    schema = path.split(" (json)")[0]
+    return any(schema == item or schema.startswith(item + ".") or schema.startswith(item + "[") for item in ignored)
+
+
 def _path_of(body: dict[str, Any] | None) -> str:
     try:
         return body["//"]["metadata"]["path"]  # type: ignore[index]
@@ -121,9 +140,12 @@ def diff_stack(name: str, base: Stack | None, head: Stack | None) -> StackReview
         if not changes and not newly_imported:
             continue
         rtype = ResourceChange(address, "", "").type
-        marked = [
-            AttributeChange(c.path, c.old, c.new, c.kind, forces_new(rtype, c.path)) for c in changes
-        ]
+        ignored = ignored_paths(new)
+        marked = []
+        for c in changes:
+            kept = is_ignored(c.path, ignored)
+            # An ignored attribute never reaches the plan, so it cannot force a replacement.
+            marked.append(AttributeChange(c.path, c.old, c.new, c.kind, forces_new(rtype, c.path) and not kept, kept))
         if newly_imported:
             action = "import"
         elif any(c.forces_replacement for c in marked) and not address.startswith("data."):

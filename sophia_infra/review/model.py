@@ -13,9 +13,18 @@ class AttributeChange:
     new: Any
     kind: str  # "changed" | "added" | "removed"
     forces_replacement: bool = False
+    ignored: bool = False
+    """Listed in the resource's ``lifecycle.ignore_changes``: Terraform keeps the deployed value."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "kind": self.kind, "old": self.old, "new": self.new, "forces_replacement": self.forces_replacement}
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "old": self.old,
+            "new": self.new,
+            "forces_replacement": self.forces_replacement,
+            "ignored": self.ignored,
+        }
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,9 @@ class Risk:
     stack: str
     address: str
     reason: str
+    expected_by: str | None = None
+    """The documented procedure step this change is (e.g. the blue/green switch's retire
+    step). The risk is still a risk: the reviewer checks that this is the step they meant."""
 
 
 @dataclass

@@ -31,6 +31,8 @@ def _is_token(value: Any) -> bool:
 
 def change_line(change: AttributeChange) -> str:
     note = ""
+    if change.ignored:
+        note = " (ignored after creation: lifecycle.ignore_changes)"
     if change.forces_replacement:
         # Two references may resolve to the same value (a renamed output): only a plan can tell.
         both_tokens = _is_token(change.old) and _is_token(change.new)
@@ -48,6 +50,14 @@ def change_line(change: AttributeChange) -> str:
     return f"  - {_code(change.path)}: {_code(fmt(change.old))} → {_code(fmt(change.new))}{note}"
 
 
+def _expected_note(review: Review) -> str:
+    expected = sum(1 for risk in review.risks if risk.expected_by)
+    if not expected:
+        return ""
+    of = "it is" if len(review.risks) == 1 else f"{expected} of them {'is' if expected == 1 else 'are'}"
+    return f" ({of} a step of a documented procedure: still check each one.)"
+
+
 def render_markdown(review: Review) -> str:
     if not review.changed:
         return f"No infrastructure changes ({len(review.stacks)} stacks compared).\n"
@@ -60,12 +70,18 @@ def render_markdown(review: Review) -> str:
         f"{totals['add']} to add, {totals['import']} to import, {totals['change']} to change, "
         f"{totals['replace']} to replace, {totals['remove']} to destroy. "
         + (f"**{len(review.risks)} risk{'s' if len(review.risks) != 1 else ''} flagged.**" if review.risks else "No risks flagged.")
+        + _expected_note(review)
     )
     out.append("")
     if review.risks:
         out += ["### Risks", "", "| Risk | Stack | Resource | Reason |", "|---|---|---|---|"]
         for risk in review.risks:
-            out.append(f"| ⚠️ {risk.category} | {risk.stack} | {_code(risk.address)} | {_cell(risk.reason)} |")
+            reason = _cell(risk.reason)
+            if risk.expected_by:
+                # Still a risk, still in the table: the procedure says it happens, the
+                # reviewer confirms this change is that step and not a mistake.
+                reason += f" **Expected by:** {_cell(risk.expected_by)}; confirm this is the step you meant."
+            out.append(f"| ⚠️ {risk.category} | {risk.stack} | {_code(risk.address)} | {reason} |")
         out.append("")
     out += [
         "### Summary",

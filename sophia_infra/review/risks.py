@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from constructs_lib.data.blue_green_database import ACTIVE, ROLE_TAG, STANDBY
 from constructs_lib.security import facts
 from sophia_infra.review.aws_facts import (
     DESTRUCTIVE_FLAGS,
@@ -92,6 +93,31 @@ def _ingress_openings(stack: Stack | None) -> dict[tuple[str, str], str]:
     return {(f.address, f.description): f"ingress {f.description}" for f in found}
 
 
+SWITCH_PROCEDURE = "docs/constructs/data.md, Switching blue and green"
+"""Where the blue/green switch, whose steps some risks are, is written down."""
+
+
+def _blue_green_role(body: dict[str, Any] | None) -> str | None:
+    tags = (body or {}).get("tags")
+    return tags.get(ROLE_TAG) if isinstance(tags, dict) else None
+
+
+def _expected_by(category: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> str | None:
+    """The step of the blue/green switch a database change is, read from the instances' role tags.
+
+    Only the two steps that look dangerous are recognised: the flip (the old active
+    instance loses its deletion protection as it becomes the standby) and the retire
+    (the standby is destroyed, RDS keeps its final snapshot). Anything else, such as
+    destroying an instance that was active, is not part of the procedure.
+    """
+    before, after = _blue_green_role(old), _blue_green_role(new)
+    if category == "stateful-removed" and before == STANDBY:
+        return f"blue/green switch, step 4: retire the standby ({SWITCH_PROCEDURE})"
+    if category == "protection-off" and (before, after) == (ACTIVE, STANDBY):
+        return f"blue/green switch, step 3: flip active ({SWITCH_PROCEDURE})"
+    return None
+
+
 def stack_risks(stack: StackReview, base: Stack | None, head: Stack | None) -> list[Risk]:
     base_blocks = base.blocks() if base else {}
     head_blocks = head.blocks() if head else {}
@@ -99,7 +125,10 @@ def stack_risks(stack: StackReview, base: Stack | None, head: Stack | None) -> l
     risks: list[Risk] = []
 
     def flag(category: str, address: str, reason: str) -> None:
-        risks.append(Risk(category, stack.name, address, reason))
+        expected = None
+        if address.startswith("aws_db_instance."):
+            expected = _expected_by(category, base_blocks.get(address), head_blocks.get(address))
+        risks.append(Risk(category, stack.name, address, reason, expected))
 
     for res in stack.resources:
         old, new = base_blocks.get(res.address), head_blocks.get(res.address)

@@ -99,7 +99,7 @@ def test_database_passwords_come_from_secrets_manager(stack_json):
     for env in ("dev", "staging", "production"):
         stack = stack_json(f"data-{env}")
         instances = stack["resource"]["aws_db_instance"].values()
-        assert len(instances) == 2
+        assert instances  # the active colour (and, during a switch, the standby)
         for instance in instances:
             assert "password" not in instance
             if instance.get("manage_master_user_password") is True:

@@ -98,10 +98,14 @@ def test_no_security_group_admits_the_internet_on_a_data_port(stacks):
 
 @pytest.mark.parametrize("environment", [env.name for env in APP.environments])
 def test_only_the_configured_active_database_is_protected(stacks, environment):
-    active = APP.environment(environment).config.blue_green.active
+    blue_green = APP.environment(environment).config.blue_green
     instances = resources(stacks[f"data-{environment}"], "aws_db_instance").values()
     protection = {i["identifier"].rsplit("-", 1)[1]: i["deletion_protection"] for i in instances}
-    assert protection == {"blue": active == "blue", "green": active == "green"}
+    # Outside a switch the active colour is the only database the environment pays for.
+    expected = {blue_green.active: True}
+    if blue_green.standby == "provisioned":
+        expected[blue_green.standby_colour] = False
+    assert protection == expected
     for instance in instances:
         assert instance["storage_encrypted"] is True and instance["kms_key_id"].startswith("${")
         assert instance["publicly_accessible"] is False

@@ -339,6 +339,41 @@ def test_token_references_are_kept_verbatim():
     assert render.change_line(change) == "  - `vpc_id`: `\"${aws_vpc.a.id}\"` → `\"${aws_vpc.b.id}\"`"
 
 
+@pytest.mark.parametrize(
+    ("ignored", "path", "expected"),
+    [
+        (("snapshot_identifier",), "snapshot_identifier", True),
+        (("scaling_config[0].desired_size",), "scaling_config[0].desired_size", True),
+        (("tags",), "tags.Owner", True),
+        (("snapshot_identifier",), "snapshot_identifier_suffix", False),
+        (("snapshot_identifier",), "identifier", False),
+        (("all",), "identifier", True),
+        # The lifecycle block itself is configuration Terraform always reads.
+        (("all",), "lifecycle.ignore_changes", False),
+    ],
+)
+def test_ignore_changes_matches_the_listed_attributes_only(ignored, path, expected):
+    assert diff.is_ignored(path, ignored) is expected
+
+
+def test_an_ignored_force_new_attribute_replaces_nothing(tmp_path):
+    def out(name: str, snapshot: str) -> Path:
+        app = App(outdir=str(tmp_path / name))
+        stack = TerraformStack(app, "data-dev")
+        aws.provider.AwsProvider(stack, "aws", region="us-west-2")
+        for id_, lifecycle in (("kept", {"ignore_changes": ["snapshot_identifier"]}), ("plain", None)):
+            aws.db_instance.DbInstance(
+                stack, id_, identifier=f"db-{id_}", instance_class="db.t4g.medium", snapshot_identifier=snapshot, lifecycle=lifecycle
+            )
+        app.synth()
+        return tmp_path / name
+
+    result = comparison.compare(loader.load(out("base", "snap-1")), loader.load(out("head", "snap-2")))
+    actions = {r.address.split(".")[1]: r.action for s in result.stacks for r in s.resources}
+    assert actions == {"kept": "change", "plain": "replace"}
+    assert [r.address for r in result.risks] == ["aws_db_instance.plain"]
+
+
 def test_markdown_and_json_are_deterministic(synth):
     base, head = synth(Knobs()), synth(replace(Knobs(), db_username="admin", ingress_cidr="0.0.0.0/0"))
     first = comparison.compare(loader.load(base), loader.load(head))

@@ -53,14 +53,14 @@ def test_explicit_mirror_without_providers_is_an_error(tmp_path, monkeypatch):
 
 def test_stack_with_a_provider_missing_from_the_mirror_is_skipped_by_name(tmp_path):
     stack = write_stack(tmp_path, "ai-workloads-dev", requiring(aws=("aws", "5.100.0"), kubernetes=("hashicorp/kubernetes", "2.38.0")))
-    result = validate.validate_stack(stack.parent, tmp_path / "work", {}, {AWS})
+    result = validate.init_stack(stack.parent, tmp_path / "work", {}, {AWS})
     assert result.status == "skipped"
     assert result.messages == ["hashicorp/kubernetes 2.38.0 not in the provider mirror"]
 
 
 def test_binding_and_provider_version_mismatch_is_an_error_not_a_skip(tmp_path):
     stack = write_stack(tmp_path, "networking-dev", requiring(aws=("aws", "6.0.0")))
-    result = validate.validate_stack(stack.parent, tmp_path / "work", {}, {AWS})
+    result = validate.init_stack(stack.parent, tmp_path / "work", {}, {AWS})
     assert result.status == "invalid"
     assert "requires hashicorp/aws 6.0.0 but the mirror has 5.100.0" in result.messages[0]
 

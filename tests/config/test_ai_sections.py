@@ -85,7 +85,9 @@ def test_duplicate_model_names_are_refused(tmp_path):
     ("changes", "message"),
     [
         ({"instance_count": 4}, "instance_count must be a multiple of availability_zones, got instance_count=4, availability_zones=3"),
-        ({"dedicated_master_count": 2}, "dedicated_master_count must be 0, 3 or 5, got 2"),
+        ({"dedicated_master_count": 2}, "dedicated_master_count\n  Input should be 0, 3 or 5"),
+        ({"availability_zones": 4}, "availability_zones\n  Input should be 1, 2 or 3"),
+        ({"volume_iops": 16001}, "volume_iops\n  Input should be less than or equal to 16000"),
         ({"dedicated_master_type": None}, "dedicated_master_type is required with dedicated_master_count=3"),
         ({"instance_type": "r6g.large"}, "must be an OpenSearch type ending in '.search'"),
         ({"engine_version": "Elasticsearch_7.10"}, "String should match pattern"),

@@ -13,19 +13,25 @@ from sophia_config import ConfigError
 from tests.conftest import ROOT
 
 
-@pytest.fixture
-def config_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "config"
-    shutil.copytree(ROOT / "config", target)
-    return target
-
-
 def edit(config_dir: Path, file: str, change) -> Path:
     path = config_dir / file
     data = yaml.safe_load(path.read_text())
     change(data)
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def move_to_account(d: dict, account: str, region: str | None = None) -> None:
+    """Put an environment file's data in another account (and region): its runner's
+    connection follows, and it leaves the account's GitHub OIDC provider to the one
+    environment that was there."""
+    old_account, old_region = d["aws"]["account_id"], d["aws"]["region"]
+    region = region or old_region
+    d["aws"].update(account_id=account, region=region)
+    d["ci_runner"]["connection_arn"] = d["ci_runner"]["connection_arn"].replace(
+        f":{old_region}:{old_account}:", f":{region}:{account}:"
+    )
+    d["baseline"]["github_oidc_provider"] = False
 
 
 def add_environment(config_dir: Path, name: str) -> Path:
@@ -35,6 +41,8 @@ def add_environment(config_dir: Path, name: str) -> Path:
     def own(d):
         d["aws"]["account_id"] = "444444444444"
         d["network"]["vpc_cidr"] = "10.40.0.0/16"
+        d["state"]["role_arn"] = f"arn:aws:iam::111111111111:role/sophia-state-{name}"
+        d["ci_runner"]["connection_arn"] = d["ci_runner"]["connection_arn"].replace(":111111111111:", ":444444444444:")
 
     return edit(config_dir, f"{name}.yaml", own)
 
@@ -112,9 +120,9 @@ def test_invalid_log_retention(config_dir):
 
 def test_all_problems_are_reported_together(config_dir):
     edit(config_dir, "dev.yaml", lambda d: d["network"].__setitem__("az_count", 0))
-    edit(config_dir, "staging.yaml", lambda d: d.__setitem__("debug", "no"))
+    edit(config_dir, "staging.yaml", lambda d: d["resilience"].__setitem__("multi_az", "no"))
     message = rejected(config_dir)
-    assert "dev.yaml: network.az_count" in message and "staging.yaml: debug" in message
+    assert "dev.yaml: network.az_count" in message and "staging.yaml: resilience.multi_az" in message
 
 
 def test_not_yaml(config_dir):
@@ -133,9 +141,40 @@ def test_a_new_file_adds_an_environment(config_dir):
     assert names == ["dev", "production", "qa", "staging"]
 
 
-def test_ml_size_is_the_gpu_node_groups_primary_type(config_dir):
-    path = edit(config_dir, "staging.yaml", lambda d: d["compute"]["instance_sizes"].__setitem__("ml", "p3.2xlarge"))
+@pytest.mark.parametrize(
+    "key, change",
+    [
+        ("debug", lambda d: d.__setitem__("debug", True)),
+        ("compute.instance_sizes.ml", lambda d: d["compute"]["instance_sizes"].__setitem__("ml", "g4dn.xlarge")),
+    ],
+)
+def test_removed_fields_are_refused_by_name(config_dir, key, change):
+    # debug was read nowhere; instance_sizes.ml repeated gpu_nodes.instance_types[0]. A file
+    # that still carries them is told which line to delete instead of silently keeping it.
+    path = edit(config_dir, "staging.yaml", change)
+    assert f"{path}: {key}: unknown field" in rejected(config_dir)
+
+
+def test_a_rule_of_a_library_value_reads_file_field_message_and_value(config_dir):
+    # gpu_nodes.root_volume is the library's RootVolume: its own rule (gp3's 500 IOPS per GiB)
+    # is reported like any other field's.
+    path = edit(config_dir, "dev.yaml", lambda d: d["gpu_nodes"]["root_volume"].update(size_gib=20, iops=16000))
+    assert (
+        f"{path}: gpu_nodes.root_volume: RootVolume: iops 16000 exceeds 500 IOPS per GiB of a 20 GiB gp3 volume "
+        "(value {'size_gib': 20, 'iops': 16000, 'throughput_mibps': 125})"
+    ) in rejected(config_dir)
+    path = edit(config_dir, "dev.yaml", lambda d: d["gpu_nodes"]["root_volume"].update(size_gib=20, iops=2000))
+    assert f"{path}: gpu_nodes.root_volume.iops: Input should be greater than or equal to 3000 (value 2000)" in rejected(
+        config_dir
+    )
+
+
+def test_model_registry_is_the_librarys_retention_with_its_cross_field_rule(config_dir):
+    # The config now refuses what only the construct refused before (after the file was forgotten).
+    path = edit(config_dir, "dev.yaml", lambda d: d["model_registry"].update(artifacts_noncurrent_expiry_days=30))
     message = rejected(config_dir)
-    assert f"{path}:" in message
-    assert "compute.instance_sizes.ml 'p3.2xlarge' must be the GPU node group's primary type" in message
-    assert "'g4dn.2xlarge'" in message
+    assert f"{path}: model_registry: RegistryRetention: artifacts_noncurrent_expiry_days (30) must be greater than " in message
+    path = edit(config_dir, "dev.yaml", lambda d: d["model_registry"].update(keep_last_releases=0))
+    assert f"{path}: model_registry.keep_last_releases: Input should be greater than or equal to 1 (value 0)" in rejected(
+        config_dir
+    )

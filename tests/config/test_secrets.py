@@ -79,7 +79,7 @@ def test_values_refused_by_validation_are_not_echoed_where_they_could_be_secrets
     edit(config_dir, file, set_in(field, value))
     message = rejected(config_dir)
     secret = value if isinstance(value, str) else value[0]["endpoint"]
-    assert secret not in message and "[REDACTED" in message
+    assert secret not in message and ("[REDACTED" in message or "(value redacted)" in message)
 
 
 def test_other_refused_values_are_shown_but_cut(config_dir):
@@ -87,7 +87,7 @@ def test_other_refused_values_are_shown_but_cut(config_dir):
     assert "(value '10.10.0.0/33')" in rejected(config_dir)
     edit(config_dir, "dev.yaml", set_in(("network", "vpc_cidr"), "x" * 500))
     message = rejected(config_dir)
-    assert "x" * 100 not in message and "(502 chars)" in message
+    assert "x" * 250 not in message and "(502 chars)" in message
 
 
 def test_the_committed_configuration_has_no_findings():

@@ -124,7 +124,7 @@ def test_error_text_is_bounded(config_dir):
     message = rejected(config_dir)
     assert len(message) < 20_000
     assert "more problems" in message
-    assert all(len(line) <= 400 for line in message.splitlines())
+    assert all(len(line) <= 1000 for line in message.splitlines())
 
 
 def test_a_missing_configuration_folder(tmp_path):

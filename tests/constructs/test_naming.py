@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from constructs_lib.naming import Naming, NamingError, ResourceKind, check
+from constructs_lib.naming import Naming, NamingError, ResourceKind, check, slug
 
 
 def test_name_follows_the_scheme():
@@ -39,3 +39,11 @@ def test_environment_part_is_checked():
 
 def test_kms_alias():
     assert Naming("sophia", "dev").alias("security", "logs") == "alias/sophia/dev/security-logs"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("nvidia.com/gpu", "nvidia-com-gpu"), ("/aws/containerinsights/x/application", "aws-containerinsights-x-application"), ("Workload_Type", "workload-type")],
+)
+def test_slug_keeps_lowercase_letters_digits_and_single_dashes(text, expected):
+    assert slug(text) == expected

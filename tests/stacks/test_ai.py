@@ -30,7 +30,9 @@ def test_kubernetes_provider_comes_from_compute_cross_stack_refs(stack_json, env
 def test_every_configured_model_is_deployed_without_replicas(stack_json, env):
     resources = stack_json(f"ai-workloads-{env}")["resource"]
     deployments = {d["metadata"]["name"]: d for d in resources["kubernetes_deployment_v1"].values()}
-    assert set(deployments) == {"model-bert-base", "model-roberta-large", "model-gpt-j"}
+    # Besides the node autoscaler (tests/constructs/compute/test_cluster_autoscaler.py), one per model.
+    assert set(deployments) == {"model-bert-base", "model-roberta-large", "model-gpt-j", "cluster-autoscaler"}
+    del deployments["cluster-autoscaler"]
     assert all("replicas" not in d["spec"] for d in deployments.values())
     image = deployments["model-gpt-j"]["spec"]["template"]["spec"]["container"][0]["image"]
     assert image.startswith(f"${{data.terraform_remote_state.cross-stack-reference-input-ai-ml-{env}.outputs.")
@@ -94,6 +96,36 @@ def test_each_model_has_its_own_irsa_role_for_its_service_account(stack_json, en
         subjects = [c["values"] for c in statement["condition"] if c["variable"].endswith(":sub")]
         assert subjects == [[f"system:serviceaccount:model-{model}:model-{model}"]]
     accounts = stack_json(f"ai-workloads-{env}")["resource"]["kubernetes_service_account_v1"].values()
+    accounts = [a for a in accounts if a["metadata"]["name"].startswith("model-")]
+    assert len(accounts) == 3
     for account in accounts:
         annotation = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
         assert annotation.startswith(f"${{data.terraform_remote_state.cross-stack-reference-input-ai-ml-{env}.outputs.")
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_gpu_nodes_and_model_roles_read_artifacts_through_the_registrys_one_grant(stack_json, env):
+    ai_ml = stack_json(f"ai-ml-{env}")
+    resources = ai_ml["resource"]
+    documents = ai_ml["data"]["aws_iam_policy_document"]
+    (bucket_key,) = resources["aws_s3_bucket"]
+    roles = {f"${{aws_iam_role.{key}.name}}": role["name"] for key, role in resources["aws_iam_role"].items()}
+    readers = {}
+    for policy in resources["aws_iam_role_policy"].values():
+        ref = policy["policy"].removeprefix("${data.aws_iam_policy_document.").removesuffix(".json}")
+        readers[roles.get(policy["role"], policy["role"])] = documents[ref]["statement"]
+    gpu_role = f"sophia-ai-gpu-node-role-{env}"
+    model_roles = [f"sophia-ai-{m}-model-{env}" for m in ("bert-base", "roberta-large", "gpt-j")]
+    assert set(model_roles) | {gpu_role} <= set(readers)
+    for role in (gpu_role, *model_roles):
+        statements = readers[role]
+        # The same statements for every reader: one definition of "read the artifacts bucket".
+        assert statements == readers[gpu_role]
+        s3 = [s for s in statements if s["actions"][0].startswith("s3:")]
+        assert {r for s in s3 for r in s["resources"]} == {
+            f"${{aws_s3_bucket.{bucket_key}.arn}}",
+            f"${{aws_s3_bucket.{bucket_key}.arn}}/*",
+        }
+        assert {a for s in statements for a in s["actions"]} == {
+            "s3:ListBucket", "s3:GetObject", "s3:GetObjectVersion", "kms:Decrypt"
+        }

@@ -1,9 +1,8 @@
-"""GpuNodeGroup: IMDSv2, supported NVIDIA AMI, taint and labels, autoscaler-owned size, model-bucket-only S3 read."""
+"""GpuNodeGroup: IMDSv2, supported NVIDIA AMI, taint and labels, autoscaler-owned size, no S3 access of its own."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 from cdktf import TerraformStack, Testing
@@ -11,18 +10,12 @@ from cdktf import TerraformStack, Testing
 from constructs_lib.ai.gpu_node_group import GPU_LABELS, GPU_TAINT, GpuNodeGroup, GpuNodeGroupProps
 from constructs_lib.compute.managed_node_group import RootVolume
 from constructs_lib.errors import ValidationError
+from tests.constructs.support import eks_cluster
 
-BUCKET = "arn:aws:s3:::sophia-ai-model-artifacts-dev"
-BUCKET_KEY = "arn:aws:kms:us-west-2:111111111111:key/data"
-
-PROPS = GpuNodeGroupProps(
-    cluster_name="sophia-compute-eks-dev",
+PROPS = dict(
     node_group_name="sophia-ai-gpu-ng-dev",
     node_role_name="sophia-ai-gpu-node-role-dev",
     subnet_ids=["subnet-a", "subnet-b"],
-    security_group_ids=["sg-cluster", "sg-nodes"],
-    model_bucket_arn=BUCKET,
-    model_bucket_kms_key_arn=BUCKET_KEY,
     instance_types=("g4dn.xlarge", "g5.xlarge"),
     capacity_type="SPOT",
     min_size=0,
@@ -33,10 +26,12 @@ PROPS = GpuNodeGroupProps(
 )
 
 
-def synth(props: GpuNodeGroupProps = PROPS) -> dict:
+def synth(**overrides) -> dict:
+    """The GPU group's stack; the cluster lives in a stack of its own, as in the app (compute, ai-ml)."""
     app = Testing.app()
+    cluster = eks_cluster(TerraformStack(app, "compute"))
     stack = TerraformStack(app, "test")
-    GpuNodeGroup(stack, "gpu", props)
+    GpuNodeGroup(stack, "gpu", GpuNodeGroupProps(cluster=cluster, **{**PROPS, **overrides}))
     return json.loads(Testing.synth(stack))
 
 
@@ -60,7 +55,7 @@ def test_imdsv2_is_required_with_a_deliberate_hop_limit(out):
     assert options["http_endpoint"] == "enabled"
     # 1: model servers have IRSA roles; no container needs the node role's credentials.
     assert options["http_put_response_hop_limit"] == 1
-    raised = synth(replace(PROPS, imds_hop_limit=2))
+    raised = synth(imds_hop_limit=2)
     assert only(raised["resource"]["aws_launch_template"])["metadata_options"]["http_put_response_hop_limit"] == 2
 
 
@@ -71,6 +66,14 @@ def test_no_amazon_linux_2_ami_and_no_bootstrap_script(out):
     assert '"AL2_' not in text and "bootstrap.sh" not in text
     template = only(out["resource"]["aws_launch_template"])
     assert "user_data" not in template and "image_id" not in template
+
+
+def test_joins_the_cluster_with_its_name_and_both_node_security_groups(out):
+    node_group = only(out["resource"]["aws_eks_node_group"])
+    assert node_group["cluster_name"].startswith("${aws_eks_cluster.") and node_group["cluster_name"].endswith(".name}")
+    cluster_sg, node_sg = only(out["resource"]["aws_launch_template"])["vpc_security_group_ids"]
+    assert cluster_sg.endswith(".vpc_config[0].cluster_security_group_id}")
+    assert node_sg.startswith("${aws_security_group.") and node_sg.endswith(".id}")
 
 
 def test_gpu_labels_and_no_schedule_taint(out):
@@ -92,7 +95,7 @@ def test_capacity_and_instance_types_come_from_the_arguments(out):
     node_group = only(out["resource"]["aws_eks_node_group"])
     assert node_group["capacity_type"] == "SPOT"
     assert node_group["instance_types"] == ["g4dn.xlarge", "g5.xlarge"]
-    on_demand = synth(replace(PROPS, capacity_type="ON_DEMAND"))
+    on_demand = synth(capacity_type="ON_DEMAND")
     assert only(on_demand["resource"]["aws_eks_node_group"])["capacity_type"] == "ON_DEMAND"
 
 
@@ -110,7 +113,7 @@ def test_root_volume_is_encrypted_gp3_sized_by_arguments(out):
 
 
 def test_bottlerocket_sizes_its_data_volume():
-    out = synth(replace(PROPS, ami_type="BOTTLEROCKET_x86_64_NVIDIA"))
+    out = synth(ami_type="BOTTLEROCKET_x86_64_NVIDIA")
     (device,) = only(out["resource"]["aws_launch_template"])["block_device_mappings"]
     assert device["device_name"] == "/dev/xvdb"
 
@@ -125,7 +128,8 @@ def test_autoscaler_can_scale_from_zero(out):
     tags = {t["tag"]["key"]: t["tag"]["value"] for t in out["resource"]["aws_autoscaling_group_tag"].values()}
     prefix = "k8s.io/cluster-autoscaler"
     assert tags[f"{prefix}/enabled"] == "true"
-    assert tags[f"{prefix}/sophia-compute-eks-dev"] == "owned"
+    (owned,) = [k for k in tags if k.startswith(f"{prefix}/${{aws_eks_cluster.")]
+    assert owned.endswith(".name}") and tags[owned] == "owned"
     assert tags[f"{prefix}/node-template/label/nvidia.com/gpu"] == "true"
     assert tags[f"{prefix}/node-template/label/workload-type"] == "ml"
     assert tags[f"{prefix}/node-template/taint/nvidia.com/gpu"] == "true:NoSchedule"
@@ -138,23 +142,10 @@ def test_node_role_has_worker_cni_and_ecr_read_policies_only(out):
     assert "AmazonS3ReadOnlyAccess" not in json.dumps(out)
 
 
-def test_node_role_reads_only_the_model_bucket(out):
-    s3_statements = [
-        s
-        for doc in documents(out)
-        for s in doc["statement"]
-        if any(a.startswith("s3:") for a in s.get("actions", []))
-    ]
-    assert s3_statements, "the node role must be able to read model artifacts"
-    for statement in s3_statements:
-        assert set(statement["actions"]) <= {"s3:GetObject", "s3:ListBucket"}
-        for resource in statement["resources"]:
-            assert resource in (BUCKET, f"{BUCKET}/*"), resource
-    (decrypt,) = [s for doc in documents(out) for s in doc["statement"] if s.get("actions") == ["kms:Decrypt"]]
-    assert decrypt["resources"] == [BUCKET_KEY]
-    assert decrypt["condition"][0]["variable"] == "kms:ViaService"
-    policy = only(out["resource"]["aws_iam_role_policy"])
-    assert policy["role"].startswith("${aws_iam_role.") and policy["role"].endswith(".name}")
+def test_node_role_has_no_inline_policy_of_its_own(out):
+    # Bucket access is granted by the bucket's owner (ModelRegistry.grant_read_artifacts).
+    assert "aws_iam_role_policy" not in out["resource"]
+    assert not any(a.startswith("s3:") for doc in documents(out) for s in doc["statement"] for a in s.get("actions", []))
 
 
 @pytest.mark.parametrize(
@@ -167,11 +158,9 @@ def test_node_role_reads_only_the_model_bucket(out):
         ({"ami_type": "AL2_x86_64_GPU"}, "ami_type must be one of .* got 'AL2_x86_64_GPU'"),
         ({"instance_types": ("m5.xlarge",)}, "NVIDIA GPU types .* got 'm5.xlarge'"),
         ({"instance_types": ("g5g.xlarge",)}, "got 'g5g.xlarge'"),
-        ({"model_bucket_arn": "arn:aws:s3:::*"}, "one model artifacts bucket, got 'arn:aws:s3:::\\*'"),
         ({"gpus_per_instance": 0}, "gpus_per_instance must be 1..16, got 0"),
-        ({"root_volume": RootVolume(size_gib=100, iops=2000)}, "root_volume.iops must be 3000..16000, got 2000"),
     ],
 )
 def test_validation_names_the_argument_and_value(overrides, message):
     with pytest.raises(ValidationError, match=message):
-        synth(replace(PROPS, **overrides))
+        synth(**overrides)

@@ -9,7 +9,7 @@ import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting  # not "Testing": pytest would try to collect it
 
-from constructs_lib.ai.model_registry import ModelRegistry, ModelRegistryProps
+from constructs_lib.ai.model_registry import ModelRegistry, ModelRegistryProps, RegistryRetention
 from constructs_lib.errors import ValidationError
 
 KEY = "arn:aws:kms:us-west-2:111111111111:key/data"
@@ -18,11 +18,13 @@ PROPS = ModelRegistryProps(
     bucket_name="sophia-ai-model-artifacts-dev",
     kms_key_arn=KEY,
     release_tag_prefixes=("bert-base-", "gpt-j-"),
-    keep_last_releases=10,
-    untagged_image_expiry_days=7,
-    artifacts_glacier_days=90,
-    artifacts_noncurrent_glacier_days=30,
-    artifacts_noncurrent_expiry_days=180,
+    retention=RegistryRetention(
+        keep_last_releases=10,
+        untagged_image_expiry_days=7,
+        artifacts_glacier_days=90,
+        artifacts_noncurrent_glacier_days=30,
+        artifacts_noncurrent_expiry_days=180,
+    ),
 )
 
 
@@ -31,7 +33,7 @@ def synth(props: ModelRegistryProps = PROPS, grants: tuple[str, ...] = ()) -> di
     stack = TerraformStack(app, "test")
     registry = ModelRegistry(stack, "registry", props)
     for grant in grants:
-        getattr(registry, f"grant_{grant}")(f"{grant}-role")
+        getattr(registry, f"grant_{grant}")(grant.replace("_", "-"), f"{grant}-role")
     return json.loads(CdktfTesting.synth(stack))
 
 
@@ -134,11 +136,41 @@ def test_kms_use_is_limited_to_requests_through_s3(registry):
     [
         ({"repository_name": "Sophia_Models"}, "ECR_REPOSITORY name 'Sophia_Models' is invalid"),
         ({"kms_key_arn": ""}, "kms_key_arn must be a KMS key ARN"),
-        ({"keep_last_releases": 0}, "keep_last_releases must be 1..10000, got 0"),
         ({"release_tag_prefixes": ("gpt-", "gpt-j-")}, "prefix 'gpt-' also matches 'gpt-j-'"),
-        ({"artifacts_noncurrent_expiry_days": 30}, "artifacts_noncurrent_expiry_days (30) must be greater"),
     ],
 )
 def test_invalid_props_are_rejected_with_the_value(change, message):
     with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
         ModelRegistry(TerraformStack(CdktfTesting.app(), "test"), "registry", replace(PROPS, **change))
+
+
+def test_a_grant_is_named_after_its_grantee_not_after_the_order_of_calls():
+    # Removing a grantee must leave every other grant's address (and so its role policy) alone.
+    def addresses(grantees: tuple[str, ...]) -> dict[str, str]:
+        stack = TerraformStack(CdktfTesting.app(), "test")
+        registry = ModelRegistry(stack, "registry", PROPS)
+        for grantee in grantees:
+            registry.grant_read_artifacts(grantee, f"{grantee}-role")
+        policies = json.loads(CdktfTesting.synth(stack))["resource"]["aws_iam_role_policy"]
+        return {policy["role"]: key for key, policy in policies.items()}
+
+    both = addresses(("model-a", "model-b"))
+    assert addresses(("model-b",)) == {"model-b-role": both["model-b-role"]}
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"keep_last_releases": 0}, "RegistryRetention: keep_last_releases must be an integer 1..10000, got 0"),
+        ({"untagged_image_expiry_days": 366}, "RegistryRetention: untagged_image_expiry_days must be an integer 1..365, got 366"),
+        ({"artifacts_glacier_days": 0}, "RegistryRetention: artifacts_glacier_days must be an integer >= 1, got 0"),
+        (
+            {"artifacts_noncurrent_glacier_days": 30, "artifacts_noncurrent_expiry_days": 30},
+            "artifacts_noncurrent_expiry_days (30) must be greater than artifacts_noncurrent_glacier_days (30)",
+        ),
+    ],
+)
+def test_retention_refuses_what_would_expire_too_soon_or_never_with_the_value(values, message):
+    with pytest.raises(ValidationError) as error:
+        RegistryRetention(**values)
+    assert message in str(error.value)

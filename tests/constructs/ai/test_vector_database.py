@@ -11,6 +11,7 @@ from cdktf import Testing as CdktfTesting  # not "Testing": pytest would try to 
 
 from constructs_lib.ai.vector_database import LOG_TYPES, VectorDatabase, VectorDatabaseProps
 from constructs_lib.errors import ValidationError
+from constructs_lib.monitoring import metrics
 from constructs_lib.naming import Naming, NamingError, ResourceKind
 
 TOPIC = "arn:aws:sns:us-west-2:333333333333:sophia-shared-alarms-production"
@@ -154,6 +155,17 @@ def test_alarm_dimensions_use_the_caller_identity_account_not_a_placeholder(prod
         assert alarm["dimensions"]["DomainName"].startswith("${aws_opensearch_domain.")
 
 
+def test_metric_has_the_dimensions_the_dashboard_plots():
+    # The alarms (vector_db.metric) and the monitoring dashboard (metrics.opensearch_*) watch
+    # the same lines: same namespace, same dimension names, in the same order.
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    vdb = VectorDatabase(stack, "vectors", DEV)
+    own = vdb.metric("FreeStorageSpace", stat="Minimum", period=300)
+    plotted = metrics.opensearch_free_storage("sophia-ai-vectors-dev", "111111111111")
+    assert (own.namespace, own.metric_name, own.stat, own.period) == ("AWS/ES", "FreeStorageSpace", "Minimum", 300)
+    assert [name for name, _ in own.dimensions] == [name for name, _ in plotted.dimensions] == ["DomainName", "ClientId"]
+
+
 def test_every_alarm_notifies_on_alarm_and_on_recovery(production, dev):
     for out in (production, dev):
         for alarm in alarms(out):
@@ -164,12 +176,12 @@ def test_every_alarm_notifies_on_alarm_and_on_recovery(production, dev):
 
 
 def test_health_alarms_present(production, dev):
-    metrics = {a["metric_name"]: a for a in alarms(production)}
-    assert set(metrics) == {"ClusterStatus.red", "ClusterStatus.yellow", "FreeStorageSpace", "JVMMemoryPressure", "ClusterIndexWritesBlocked"}
+    by_name = {a["metric_name"]: a for a in alarms(production)}
+    assert set(by_name) == {"ClusterStatus.red", "ClusterStatus.yellow", "FreeStorageSpace", "JVMMemoryPressure", "ClusterIndexWritesBlocked"}
     # 25% of a 100 GiB volume, in MB (the metric's unit).
-    assert metrics["FreeStorageSpace"]["threshold"] == 25600
-    assert metrics["FreeStorageSpace"]["comparison_operator"] == "LessThanOrEqualToThreshold"
-    assert metrics["ClusterStatus.red"]["treat_missing_data"] == "breaching"
+    assert by_name["FreeStorageSpace"]["threshold"] == 25600
+    assert by_name["FreeStorageSpace"]["comparison_operator"] == "LessThanOrEqualToThreshold"
+    assert by_name["ClusterStatus.red"]["treat_missing_data"] == "breaching"
     # A single data node is yellow by design: no yellow alarm there.
     assert "ClusterStatus.yellow" not in {a["metric_name"] for a in alarms(dev)}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import pytest
 from cdktf import TerraformStack, Testing
@@ -12,15 +12,17 @@ from constructs_lib.compute.eks_cluster import (
     ALL_LOG_TYPES,
     Addon,
     AddonServiceAccount,
+    ClusterAccess,
     EksCluster,
     EksClusterProps,
 )
-from constructs_lib.compute.managed_node_group import ManagedNodeGroup, ManagedNodeGroupProps
+from constructs_lib.compute.managed_node_group import ManagedNodeGroup, ManagedNodeGroupProps, NodeGroupOptions
 from constructs_lib.errors import ValidationError
 
 EKS_KEY = "arn:aws:kms:us-west-2:111111111111:key/eks"
 LOGS_KEY = "arn:aws:kms:us-west-2:111111111111:key/logs"
-ADMIN = "arn:aws:iam::111111111111:role/sophia-platform-admin"
+ADMIN = "arn:aws:iam::111111111111:role/sophia-baseline-cluster-admin-role-dev"
+VIEWER = "arn:aws:iam::111111111111:role/sophia-baseline-plan-role-dev"
 
 PROPS = EksClusterProps(
     cluster_name="sophia-compute-eks-dev",
@@ -32,7 +34,7 @@ PROPS = EksClusterProps(
     log_kms_key_arn=LOGS_KEY,
     log_retention_days=30,
     node_security_group_name="sophia-compute-node-sg-dev",
-    admin_role_arns=(ADMIN,),
+    access=(ClusterAccess("cluster-admin", ADMIN), ClusterAccess("plan", VIEWER, access_policy="AmazonEKSAdminViewPolicy")),
     addons=(
         Addon("vpc-cni", "v1.20.1-eksbuild.3", before_compute=True),
         Addon("kube-proxy", "v1.33.3-eksbuild.6", before_compute=True),
@@ -51,19 +53,25 @@ PROPS = EksClusterProps(
 )
 
 
+NODE_OPTIONS = NodeGroupOptions(
+    node_group_name="sophia-compute-general-ng-dev",
+    node_role_name="sophia-compute-general-node-role-dev",
+    subnet_ids=["subnet-a", "subnet-b"],
+    instance_types=("t3.medium", "t3.large"),
+    min_size=1,
+    max_size=5,
+    desired_size=2,
+    labels={"workload-type": "general"},
+    instance_tags={"Project": "sophia"},
+)
+
+
 def node_props(**overrides) -> ManagedNodeGroupProps:
+    """A node group built without a cluster object, as ``ManagedNodeGroup`` alone allows."""
     base = ManagedNodeGroupProps(
+        **{f.name: getattr(NODE_OPTIONS, f.name) for f in fields(NodeGroupOptions)},
         cluster_name="sophia-compute-eks-dev",
-        node_group_name="sophia-compute-general-ng-dev",
-        node_role_name="sophia-compute-general-node-role-dev",
-        subnet_ids=["subnet-a", "subnet-b"],
         security_group_ids=["sg-cluster", "sg-nodes"],
-        instance_types=("t3.medium", "t3.large"),
-        min_size=1,
-        max_size=5,
-        desired_size=2,
-        labels={"workload-type": "general"},
-        instance_tags={"Project": "sophia"},
     )
     return replace(base, **overrides)
 
@@ -73,16 +81,7 @@ def synth(props: EksClusterProps = PROPS, with_nodes: bool = True) -> dict:
     stack = TerraformStack(app, "test")
     cluster = EksCluster(stack, "eks", props)
     if with_nodes:
-        nodes = ManagedNodeGroup(
-            stack,
-            "general",
-            node_props(
-                cluster_name=cluster.cluster_name,
-                security_group_ids=cluster.node_security_group_ids,
-                depends_on=cluster.compute_dependencies,
-            ),
-        )
-        cluster.register_node_group(nodes)
+        cluster.add_node_group(stack, "general", NODE_OPTIONS)
     return json.loads(Testing.synth(stack))
 
 
@@ -163,12 +162,16 @@ def test_authentication_uses_access_entries_and_lists_admins(out):
         "authentication_mode": "API",
         "bootstrap_cluster_creator_admin_permissions": False,
     }
-    entry = only(out["resource"]["aws_eks_access_entry"])
-    assert entry["principal_arn"] == ADMIN
-    assert entry["type"] == "STANDARD"
-    association = only(out["resource"]["aws_eks_access_policy_association"])
-    assert association["policy_arn"].endswith(":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy")
-    assert association["access_scope"] == {"type": "cluster"}
+    entries = out["resource"]["aws_eks_access_entry"]
+    assert sorted(e["principal_arn"] for e in entries.values()) == sorted([ADMIN, VIEWER])
+    assert {e["type"] for e in entries.values()} == {"STANDARD"}
+    # Each role gets the access policy it was given, at cluster scope, and nothing else.
+    policies = {}
+    for association in out["resource"]["aws_eks_access_policy_association"].values():
+        entry = association["principal_arn"].split(".")[1]
+        policies[entries[entry]["principal_arn"]] = association["policy_arn"].rpartition("/")[2]
+        assert association["access_scope"] == {"type": "cluster"}
+    assert policies == {ADMIN: "AmazonEKSClusterAdminPolicy", VIEWER: "AmazonEKSAdminViewPolicy"}
     assert "kubernetes_config_map" not in json.dumps(out)  # no aws-auth ConfigMap
 
 
@@ -205,6 +208,26 @@ def test_networking_addons_come_before_the_node_group_and_the_others_after(out):
     assert node_group_ref not in addon(out, "vpc-cni").get("depends_on", [])
     assert addon(out, "coredns")["depends_on"] == [node_group_ref]
     assert addon(out, "aws-ebs-csi-driver")["depends_on"] == [node_group_ref]
+
+
+def test_a_node_group_in_a_later_stack_is_ordered_by_the_stacks_not_by_depends_on():
+    # A cross-stack depends_on renders as a reference to an output, which Terraform refuses,
+    # and the add-ons waiting for it would make the two stacks depend on each other.
+    app = Testing.app()
+    compute = TerraformStack(app, "compute")
+    cluster = EksCluster(compute, "eks", PROPS)
+    cluster.add_node_group(compute, "general", NODE_OPTIONS)
+    later = TerraformStack(app, "ai")
+    gpu = cluster.add_node_group(later, "gpu", replace(NODE_OPTIONS, node_group_name="sophia-ai-gpu-ng-dev", node_role_name="r"))
+    assert cluster.node_groups[1] is gpu
+    compute_out, later_out = json.loads(Testing.synth(compute)), json.loads(Testing.synth(later))
+    node_group = only(later_out["resource"]["aws_eks_node_group"])
+    # Only its own role's attachments: nothing of the other stack.
+    assert all(d.startswith("aws_iam_role_policy_attachment.") for d in node_group["depends_on"])
+    assert node_group["cluster_name"] == "${%s.name}" % ref(compute_out, "aws_eks_cluster", lambda c: True)
+    assert len(only(later_out["resource"]["aws_launch_template"])["vpc_security_group_ids"]) == 2
+    general_ref = ref(compute_out, "aws_eks_node_group", lambda n: True)
+    assert addon(compute_out, "coredns")["depends_on"] == [general_ref]
 
 
 def test_addon_versions_are_pinned(out):
@@ -247,8 +270,12 @@ def test_cluster_validation_names_the_value():
         synth(replace(PROPS, kubernetes_version="1.33.1"), with_nodes=False)
     with pytest.raises(ValidationError, match="log_types must be distinct values.*'kubelet'"):
         synth(replace(PROPS, log_types=("api", "kubelet")), with_nodes=False)
-    with pytest.raises(ValidationError, match="admin_role_arns must hold IAM role ARNs, got 'arn:aws:iam::111111111111:user/bob'"):
-        synth(replace(PROPS, admin_role_arns=("arn:aws:iam::111111111111:user/bob",)), with_nodes=False)
+    with pytest.raises(ValidationError, match="principal_arn must be an IAM role ARN, got 'arn:aws:iam::111111111111:user/bob'"):
+        synth(replace(PROPS, access=(ClusterAccess("bob", "arn:aws:iam::111111111111:user/bob"),)), with_nodes=False)
+    with pytest.raises(ValidationError, match="access_policy must be one of .*, got 'AmazonEKSEverythingPolicy'"):
+        synth(replace(PROPS, access=(ClusterAccess("x", ADMIN, "AmazonEKSEverythingPolicy"),)), with_nodes=False)
+    with pytest.raises(ValidationError, match=r"access names must be distinct lowercase slugs, got \['a', 'a'\]"):
+        synth(replace(PROPS, access=(ClusterAccess("a", ADMIN), ClusterAccess("a", VIEWER))), with_nodes=False)
 
 
 # --- general node group -------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""Blue/green PostgreSQL (BlueGreenDatabase, PostgresInstance, DbParameterGroup), literal ids, no other stack."""
+"""Blue/green PostgreSQL (BlueGreenDatabase, PostgresInstance, DbParameterGroup), literal ids, no other stack.
+
+``blue_active`` is the pair during a switch (both colours exist), so that the invariants
+of every instance are checked on both; ``steady`` is the pair outside a switch.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
 
 from constructs_lib.data.blue_green_database import BlueGreenDatabase, BlueGreenDatabaseProps
-from constructs_lib.data.db_parameter_group import DbParameterGroup, DbParameterGroupProps
 from constructs_lib.data.postgres_instance import PostgresSettings
 from constructs_lib.errors import ValidationError
 
@@ -65,30 +68,86 @@ def by_identifier(out: dict) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def blue_active() -> dict:
+    return synth_database(props(standby_provisioned=True))
+
+
+@pytest.fixture(scope="module")
+def steady() -> dict:
     return synth_database(props())
 
 
-def test_two_instances_blue_and_green(blue_active):
+def test_outside_a_switch_only_the_active_instance_exists(steady):
+    [instance] = by_identifier(steady).values()
+    assert instance["identifier"] == "sophia-data-postgres-dev-blue"
+    assert instance["deletion_protection"] is True and instance["tags"] == {"BlueGreenRole": "active"}
+    assert "snapshot_identifier" not in instance
+    assert "aws_db_snapshot" not in steady.get("data", {})
+    assert len(steady["resource"]["aws_cloudwatch_log_group"]) == 2  # the active instance's exports only
+
+
+def test_during_a_switch_both_colours_exist(blue_active):
     assert sorted(by_identifier(blue_active)) == ["sophia-data-postgres-dev-blue", "sophia-data-postgres-dev-green"]
 
 
 @pytest.mark.parametrize("active", ["blue", "green"])
 def test_only_the_active_database_is_deletion_protected(active):
-    instances = by_identifier(synth_database(props(active=active)))
+    instances = by_identifier(synth_database(props(active=active, standby_provisioned=True)))
     inactive = "green" if active == "blue" else "blue"
     assert instances[f"sophia-data-postgres-dev-{active}"]["deletion_protection"] is True
     assert instances[f"sophia-data-postgres-dev-{inactive}"]["deletion_protection"] is False
+    assert instances[f"sophia-data-postgres-dev-{active}"]["tags"] == {"BlueGreenRole": "active"}
+    assert instances[f"sophia-data-postgres-dev-{inactive}"]["tags"] == {"BlueGreenRole": "standby"}
 
 
 def test_active_outputs_follow_configuration():
     app = CdktfTesting.app()
     stack = TerraformStack(app, "test")
-    db = BlueGreenDatabase(stack, "db", props(active="green"))
-    assert db.active == "green"
+    db = BlueGreenDatabase(stack, "db", props(active="green", standby_provisioned=True))
+    assert db.active == "green" and db.standby == "blue"
     assert db.active_database_identifier == db.instances["green"].identifier
     assert db.active_database_endpoint == db.instances["green"].endpoint
     assert db.active_database_endpoint != db.instances["blue"].endpoint
     assert set(db.database_identifiers) == {"blue", "green"}
+    alone = BlueGreenDatabase(TerraformStack(app, "alone"), "db", props(active="green"))
+    assert set(alone.database_identifiers) == {"green"} and alone.standby_source is None
+
+
+def test_standby_starts_from_the_latest_snapshot_of_the_active_instance(blue_active):
+    [lookup_id] = blue_active["data"]["aws_db_snapshot"]
+    lookup = blue_active["data"]["aws_db_snapshot"][lookup_id]
+    # The identifier as written, not a reference: the lookup runs at plan time, before any apply.
+    assert lookup["db_instance_identifier"] == "sophia-data-postgres-dev-blue"
+    assert lookup["most_recent"] is True and "db_snapshot_identifier" not in lookup
+    conditions = [c["condition"] for c in lookup["lifecycle"]["postcondition"]]
+    assert conditions == ['${self.status == "available"}', '${self.engine == "postgres"}']
+    instances = by_identifier(blue_active)
+    assert instances["sophia-data-postgres-dev-green"]["snapshot_identifier"] == f"${{data.aws_db_snapshot.{lookup_id}.id}}"
+    assert "snapshot_identifier" not in instances["sophia-data-postgres-dev-blue"]
+
+
+def test_standby_from_a_named_snapshot():
+    out = synth_database(props(standby_provisioned=True, standby_snapshot_identifier="blue-before-switch-1"))
+    [lookup] = out["data"]["aws_db_snapshot"].values()
+    assert lookup["db_snapshot_identifier"] == "blue-before-switch-1"
+    assert "db_instance_identifier" not in lookup and "most_recent" not in lookup
+
+
+def test_snapshot_and_final_snapshot_name_are_read_at_creation_only(blue_active):
+    # snapshot_identifier forces a new instance: a lookup that finds a newer snapshot (or a
+    # flip that moves the lookup to the other colour) must never replace a live database.
+    for instance in by_identifier(blue_active).values():
+        assert instance["lifecycle"]["ignore_changes"] == ["snapshot_identifier", "final_snapshot_identifier"]
+
+
+def test_a_restored_instance_names_its_final_snapshot_after_its_source(blue_active):
+    # A colour is retired at every other switch: a fixed name would meet the final snapshot
+    # of its previous life, and RDS refuses a snapshot name that exists.
+    [lookup_id] = blue_active["data"]["aws_db_snapshot"]
+    instances = by_identifier(blue_active)
+    assert instances["sophia-data-postgres-dev-blue"]["final_snapshot_identifier"] == "sophia-data-postgres-dev-blue-final"
+    assert instances["sophia-data-postgres-dev-green"]["final_snapshot_identifier"] == (
+        f"sophia-data-postgres-dev-green-final-${{substr(sha256(data.aws_db_snapshot.{lookup_id}.id), 0, 12)}}"
+    )
 
 
 def test_both_encrypted_private_and_durable(blue_active):
@@ -99,7 +158,7 @@ def test_both_encrypted_private_and_durable(blue_active):
         assert instance["multi_az"] is True
         assert instance["backup_retention_period"] == 7
         assert instance["skip_final_snapshot"] is False
-        assert instance["final_snapshot_identifier"] == f"{instance['identifier']}-final"
+        assert instance["final_snapshot_identifier"].startswith(f"{instance['identifier']}-final")
         assert instance["copy_tags_to_snapshot"] is True
         assert instance["iam_database_authentication_enabled"] is True
         assert instance["allow_major_version_upgrade"] is False
@@ -210,6 +269,10 @@ def test_native_blue_green_update_is_a_configuration_choice(blue_active):
     ("changes", "message"),
     [
         ({"active": "red"}, "active must be 'blue' or 'green', got 'red'"),
+        (
+            {"standby_snapshot_identifier": "blue-before-switch"},
+            "standby_snapshot_identifier is read only with standby_provisioned, got 'blue-before-switch' without it",
+        ),
         ({"subnet_ids": ("subnet-a",)}, "at least two subnets (one per AZ), got 1"),
         ({"identifiers": {"blue": "x-db"}}, "exactly the keys 'blue' and 'green'"),
         ({"identifiers": {"blue": "same-db", "green": "same-db"}}, "identifiers must differ"),
@@ -248,10 +311,3 @@ def test_database_validation(changes, message):
     with pytest.raises(ValidationError) as exc:
         BlueGreenDatabase(stack, "db", props(**changes))
     assert message in str(exc.value)
-
-
-def test_parameter_group_rejects_other_families():
-    app = CdktfTesting.app()
-    stack = TerraformStack(app, "test")
-    with pytest.raises(ValidationError, match="family must be 'postgres<major>', got 'mysql8.0'"):
-        DbParameterGroup(stack, "pg", DbParameterGroupProps(name="x-pg", family="mysql8.0"))

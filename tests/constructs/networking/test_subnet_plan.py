@@ -10,11 +10,12 @@ import pytest
 import yaml
 
 import sophia_config as config
-from constructs_lib.networking.subnet_plan import SubnetPlanError, plan_subnets
+from constructs_lib.errors import ValidationError
+from constructs_lib.networking.subnet_plan import TIERS, SubnetPlanError, SubnetPrefixLengths, plan_subnets
 from sophia_config import ConfigError
 from tests.conftest import ROOT
 
-PREFIXES = {"public": 24, "private": 20, "database": 24}
+PREFIXES = SubnetPrefixLengths(public=24, private=20, database=24)
 
 
 def test_plan_is_aligned_disjoint_and_inside_the_vpc():
@@ -26,7 +27,7 @@ def test_plan_is_aligned_disjoint_and_inside_the_vpc():
         assert all(n.subnet_of(vpc) for n in nets)
         assert all(not a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1 :])
         assert {tier: {ipaddress.ip_network(c).prefixlen for c in cidrs} for tier, cidrs in plan.items()} == {
-            tier: {length} for tier, length in PREFIXES.items()
+            tier: {getattr(PREFIXES, tier)} for tier in TIERS
         }
 
 
@@ -40,22 +41,28 @@ def test_plan_is_deterministic_and_largest_first():
 
 def test_exact_fit_is_accepted_and_one_address_short_is_not():
     # 3 × (/26 + /26 + /26) = 576 addresses: no /23 (512) holds them, a /22 (1024) does.
-    small = {"public": 26, "private": 26, "database": 26}
+    small = SubnetPrefixLengths(26, 26, 26)
     plan_subnets("10.0.0.0/22", 3, small)
     with pytest.raises(SubnetPlanError, match=r"'10\.0\.0\.0/23' \(512 addresses\) is too small for 3 tiers × 3 AZs.*need 576"):
         plan_subnets("10.0.0.0/23", 3, small)
     # 2 × (/27 + /26 + /27) fill a /24 exactly.
-    exact = plan_subnets("10.0.0.0/24", 2, {"public": 27, "private": 26, "database": 27})
+    exact = plan_subnets("10.0.0.0/24", 2, SubnetPrefixLengths(public=27, private=26, database=27))
     assert sum(ipaddress.ip_network(c).num_addresses for cs in exact.values() for c in cs) == 256
 
 
-def test_prefix_outside_the_vpc_or_below_aws_minimum():
-    with pytest.raises(SubnetPlanError, match="private subnet prefix length .* got /15"):
-        plan_subnets("10.0.0.0/16", 1, {**PREFIXES, "private": 15})
-    with pytest.raises(SubnetPlanError, match="public subnet prefix length .* got /29"):
-        plan_subnets("10.0.0.0/16", 1, {**PREFIXES, "public": 29})
-    with pytest.raises(SubnetPlanError, match="missing"):
-        plan_subnets("10.0.0.0/16", 1, {"public": 24})
+def test_prefix_shorter_than_the_vpcs_is_refused_by_the_plan():
+    with pytest.raises(SubnetPlanError, match="private subnet prefix length must be between the VPC's /18 and /28, got /17"):
+        plan_subnets("10.0.0.0/18", 1, SubnetPrefixLengths(private=17))
+
+
+@pytest.mark.parametrize("tier, length", [("private", 15), ("public", 29)])
+def test_prefix_outside_what_aws_allows_is_refused_by_the_value(tier, length):
+    with pytest.raises(ValidationError, match=f"SubnetPrefixLengths: {tier} must be an integer 16..28, got {length}"):
+        SubnetPrefixLengths(**{tier: length})
+
+
+def test_prefix_lengths_name_exactly_the_tiers():
+    assert tuple(SubnetPrefixLengths.__dataclass_fields__) == TIERS
 
 
 # --- the same rule at configuration load time -------------------------------------
@@ -82,10 +89,23 @@ def rejected(config_dir: Path) -> str:
     return str(info.value)
 
 
-def test_committed_networks_fit():
-    for env in config.load(ROOT / "config").environments:
+def test_committed_networks_fit_and_can_grow_to_their_reserved_slots():
+    environments = config.load(ROOT / "config").environments
+    assert environments
+    for env in environments:
         net = env.config.network
-        plan_subnets(net.vpc_cidr, net.az_count, net.subnet_prefix_lengths.model_dump(), net.az_slots)
+        vpc = ipaddress.ip_network(net.vpc_cidr)
+        plan = plan_subnets(net.vpc_cidr, net.az_count, net.subnet_prefix_lengths, net.az_slots)
+        subnets = [ipaddress.ip_network(cidr) for cidrs in plan.values() for cidr in cidrs]
+        assert len(subnets) == len(TIERS) * net.az_count, env.name
+        assert all(subnet.subnet_of(vpc) for subnet in subnets), env.name
+        assert all(not a.overlaps(b) for i, a in enumerate(subnets) for b in subnets[i + 1 :]), env.name
+        for tier in TIERS:
+            lengths = {ipaddress.ip_network(cidr).prefixlen for cidr in plan[tier]}
+            assert lengths == {getattr(net.subnet_prefix_lengths, tier)}, (env.name, tier)
+        # The reserve is real: growing to az_slots AZs fits and moves no existing subnet.
+        grown = plan_subnets(net.vpc_cidr, net.az_slots, net.subnet_prefix_lengths, net.az_slots)
+        assert all(grown[tier][: net.az_count] == plan[tier] for tier in TIERS), env.name
 
 
 def test_too_small_vpc_cidr_names_file_field_and_value(config_dir):
@@ -115,8 +135,15 @@ def test_flow_log_interval_is_60_or_600(config_dir):
 
 
 def test_subnet_prefix_outside_aws_range(config_dir):
-    edit_network(config_dir, "dev", subnet_prefix_lengths={"public": 24, "private": 20, "database": 29})
-    assert "network.subnet_prefix_lengths.database" in rejected(config_dir)
+    path = edit_network(config_dir, "dev", subnet_prefix_lengths={"public": 24, "private": 20, "database": 29})
+    message = rejected(config_dir)
+    assert f"{path}: network.subnet_prefix_lengths.database: Input should be less than or equal to 28 (value 29)" in message
+
+
+def test_subnet_prefix_lengths_take_the_librarys_defaults(config_dir):
+    edit_network(config_dir, "dev", subnet_prefix_lengths={"private": 19})
+    loaded = config.load(config_dir).environment("dev").config.network.subnet_prefix_lengths
+    assert loaded == SubnetPrefixLengths(public=24, private=19, database=24)
 
 
 def test_a_single_az_is_refused(config_dir):
@@ -129,14 +156,14 @@ def test_a_single_az_is_refused(config_dir):
 def test_reserved_slots_keep_existing_subnets_when_azs_are_added():
     before = plan_subnets("10.30.0.0/16", 3, PREFIXES, az_slots=4)
     after = plan_subnets("10.30.0.0/16", 4, PREFIXES, az_slots=4)
-    for tier in PREFIXES:
+    for tier in TIERS:
         assert after[tier][:3] == before[tier], tier
     # without a reserve, the same change moves the smaller tiers
     assert plan_subnets("10.30.0.0/16", 4, PREFIXES)["public"][0] != plan_subnets("10.30.0.0/16", 3, PREFIXES)["public"][0]
 
 
 def test_reserved_slots_count_towards_the_fit():
-    small = {"public": 26, "private": 26, "database": 26}
+    small = SubnetPrefixLengths(26, 26, 26)
     plan_subnets("10.0.0.0/22", 3, small, az_slots=5)  # 3 × 5 × 64 = 960 <= 1024
     with pytest.raises(SubnetPlanError, match=r"3 tiers × 6 AZ slots \(3 used\).*need 1152"):
         plan_subnets("10.0.0.0/22", 3, small, az_slots=6)

@@ -59,6 +59,13 @@ def test_sse_kms_with_bucket_key(default_bucket):
     assert rule["bucket_key_enabled"] is True
 
 
+def test_bucket_key_can_be_turned_off_for_per_object_encryption_context():
+    out = synth(SecureBucketProps(bucket_name="sophia-test-bucket-dev", kms_key_arn=KEY, bucket_key_enabled=False))
+    sse = only(out["resource"]["aws_s3_bucket_server_side_encryption_configuration"])
+    assert sse["rule"][0]["bucket_key_enabled"] is False
+    assert sse["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+
+
 def test_versioning_on_by_default(default_bucket):
     versioning = only(default_bucket["resource"]["aws_s3_bucket_versioning"])
     assert versioning["versioning_configuration"]["status"] == "Enabled"
@@ -158,21 +165,47 @@ def test_prevent_destroy_sets_lifecycle():
     assert only(out["resource"]["aws_s3_bucket"])["lifecycle"] == {"prevent_destroy": True}
 
 
+def grant_document(out: dict) -> dict:
+    return next(d for name, d in out["data"]["aws_iam_policy_document"].items() if "grant" in name)
+
+
 def test_grant_read_is_least_privilege():
     out = synth(SecureBucketProps(bucket_name="sophia-g-bucket-dev", kms_key_arn=KEY), grant="read")
     policy = only(out["resource"]["aws_iam_role_policy"])
     assert policy["role"] == "reader-role"
-    doc = next(d for name, d in out["data"]["aws_iam_policy_document"].items() if "grant" in name)
+    assert policy["name"] == "s3-read-sophia-g-bucket-dev"
+    doc = grant_document(out)
     actions = {a for s in doc["statement"] for a in s["actions"]}
     assert actions == {"s3:ListBucket", "s3:GetObject", "s3:GetObjectVersion", "kms:Decrypt"}
-    assert statements(doc, "BucketKey")["resources"] == [KEY]
+    bucket_arn = "${aws_s3_bucket.bucket0_bucket_%s.arn}" % next(iter(out["resource"]["aws_s3_bucket"])).rsplit("_", 1)[1]
+    assert statements(doc, "ListBucket")["resources"] == [bucket_arn]
+    assert statements(doc, "ReadObjects")["resources"] == [f"{bucket_arn}/*"]
+    assert statements(doc, "DecryptObjects")["resources"] == [KEY]
 
 
-def test_grant_read_write_can_encrypt():
+def test_key_use_is_limited_to_requests_through_s3():
+    # The data key is shared with other stores: a grantee may not decrypt their data directly.
+    out = synth(SecureBucketProps(bucket_name="sophia-g-bucket-dev", kms_key_arn=KEY), grant="read_write")
+    region = next(iter(out["data"]["aws_region"]))
+    doc = grant_document(out)
+    for sid in ("DecryptObjects", "EncryptObjects"):
+        assert statements(doc, sid)["condition"] == [
+            {"test": "StringEquals", "variable": "kms:ViaService", "values": [f"s3.${{data.aws_region.{region}.name}}.amazonaws.com"]}
+        ]
+
+
+def test_grant_read_write_can_encrypt_and_delete():
     out = synth(SecureBucketProps(bucket_name="sophia-h-bucket-dev", kms_key_arn=KEY), grant="read_write")
-    doc = next(d for name, d in out["data"]["aws_iam_policy_document"].items() if "grant" in name)
-    assert "kms:GenerateDataKey" in statements(doc, "BucketKey")["actions"]
-    assert "s3:PutObject" in statements(doc, "Objects")["actions"]
+    doc = grant_document(out)
+    assert statements(doc, "EncryptObjects")["actions"] == ["kms:GenerateDataKey"]
+    assert set(statements(doc, "WriteObjects")["actions"]) == {"s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"}
+
+
+def test_an_sse_s3_bucket_grants_no_key_use():
+    out = synth(SecureBucketProps(bucket_name="sophia-i-bucket-dev", sse_algorithm="AES256"), grant="read_write")
+    actions = {a for s in grant_document(out)["statement"] for a in s["actions"]}
+    assert not any(a.startswith("kms:") for a in actions)
+    assert "aws_region" not in out.get("data", {})
 
 
 @pytest.mark.parametrize(
