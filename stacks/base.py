@@ -87,7 +87,6 @@ class EnvironmentStack(TerraformStack):
             use_lockfile=state.use_lockfile,
         )
         tagging.apply(self, self.function)
-        # After tagging, so the guards see the tags it adds.
         guards.install(
             self,
             guards.GuardOptions(require_database_deletion_protection=cfg.resilience.deletion_protection),
