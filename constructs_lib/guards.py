@@ -74,13 +74,10 @@ class Violation:
         return f"{self.path}: [{self.rule}] {self.message}"
 
 
-class GuardMarks(stack_state.StackState):
+class GuardMarks:
     """A stack's guard options and the exemptions its constructs declared, by construct path prefix."""
 
-    ID = "guards"
-
     def __init__(self, stack: TerraformStack):
-        super().__init__(stack)
         self.options: GuardOptions | None = None
         """Set by :func:`install`; None: the stack is not guarded."""
         self.exemptions: dict[str, dict[str, str]] = {}  # rule -> {path: reason}
@@ -89,7 +86,7 @@ class GuardMarks(stack_state.StackState):
 
 def install(stack: TerraformStack, options: GuardOptions | None = None) -> None:
     """Put ``stack`` under the guards; :func:`check` judges it after synthesis."""
-    stack_state.of(stack, GuardMarks).options = options or GuardOptions()
+    stack_state.of(stack).part(GuardMarks).options = options or GuardOptions()
 
 
 def exempt(scope: IConstruct, rule: str, reason: str) -> None:
@@ -102,7 +99,7 @@ def exempt(scope: IConstruct, rule: str, reason: str) -> None:
         raise ValidationError(f"guards.exempt {scope.node.path}: rule must be one of {', '.join(RULES)}, got {rule!r}")
     if not reason.strip():
         raise ValidationError(f"guards.exempt {scope.node.path}: reason must not be empty")
-    stack_state.of(scope, GuardMarks).exemptions.setdefault(rule, {})[scope.node.path] = reason
+    stack_state.of(scope).part(GuardMarks).exemptions.setdefault(rule, {})[scope.node.path] = reason
 
 
 def mark_standby(scope: IConstruct, reason: str) -> None:
@@ -114,7 +111,7 @@ def allow_public_https(scope: IConstruct, reason: str) -> None:
     """Let security groups under ``scope`` admit the internet on TCP 443 only (a public load balancer)."""
     if not reason.strip():
         raise ValidationError(f"guards.allow_public_https {scope.node.path}: reason must not be empty")
-    stack_state.of(scope, GuardMarks).public_https[scope.node.path] = reason
+    stack_state.of(scope).part(GuardMarks).public_https[scope.node.path] = reason
 
 
 def violations(scope: IConstruct) -> list[Violation]:
@@ -125,7 +122,7 @@ def violations(scope: IConstruct) -> list[Violation]:
     e.g. after ``Testing.synth``).
     """
     if isinstance(scope, TerraformStack):
-        marks = stack_state.find(scope, GuardMarks)
+        marks = _marks(scope)
         return _judge(scope, scope.to_terraform(), marks) if marks is not None and marks.options else []
     outdir = Path(App.of(scope).outdir)
     written = {
@@ -136,10 +133,15 @@ def violations(scope: IConstruct) -> list[Violation]:
     for stack in scope.node.children:
         if not isinstance(stack, TerraformStack):
             continue
-        marks = stack_state.find(stack, GuardMarks)
+        marks = _marks(stack)
         if marks is not None and marks.options:
             found += _judge(stack, json.loads(written[stack.node.path].read_text()), marks)
     return sorted(found)
+
+
+def _marks(stack: TerraformStack) -> GuardMarks | None:
+    state = stack_state.find(stack)
+    return state.find_part(GuardMarks) if state is not None else None
 
 
 def check(scope: IConstruct) -> None:

@@ -11,11 +11,10 @@
 
 The tags are added in one pass per stack when cdktf synthesizes it, after every
 construct exists (a construct may declare its component after building its
-resources, and a resource may be added to a scope later). The pass is an Aspect
-registered on a childless holder construct, so Node calls into Python once per
-stack rather than once per construct (an Aspect on the stack is called for every
-construct: with the guards' Aspect, 0.7 s of this app's 4 s synthesis); the pass
-then lists the stack's constructs in one call and adds one override per resource. The output is
+resources, and a resource may be added to a scope later). Node calls into Python
+once per stack for it (``stack_state``), not once per construct as an Aspect on
+the stack would (with the guards' Aspect, 0.7 s of this app's 4 s synthesis); the
+pass lists the stack's constructs in one call and adds one override per resource. The output is
 the same as a per-resource Aspect's: ``tags.Component`` and ``tags.ResourceType``
 merged over the resource's own tags, recorded as a ``tags`` override.
 
@@ -32,14 +31,7 @@ from __future__ import annotations
 import functools
 from types import ModuleType
 
-import jsii
-from cdktf import (
-    Aspects,
-    IAspect,
-    TerraformDataSource,
-    TerraformResource,
-    TerraformStack,
-)
+from cdktf import TerraformDataSource, TerraformResource, TerraformStack
 from constructs import Construct, IConstruct
 
 from constructs_lib import stack_state
@@ -60,12 +52,15 @@ def default_tags(*, project: str, environment: str, owner: str, cost_center: str
 
 def set_component(scope: Construct, component: str) -> None:
     """Tag every resource under ``scope`` with ``Component=component``."""
-    stack_state.of(scope, ComponentTags).declare(scope, component)
+    stack_state.of(scope).part(ComponentTags).declare(scope, component)
 
 
 def apply(stack: TerraformStack, default_component: str) -> None:
     """Tag the taggable resources of ``stack`` (``default_component`` where no scope declared one)."""
-    stack_state.of(stack, ComponentTags).default_component = default_component
+    state = stack_state.of(stack)
+    tags = state.part(ComponentTags)
+    tags.default_component = default_component
+    state.before_synthesis(tags.tag_resources)
 
 
 def is_taggable(node: IConstruct) -> bool:
@@ -123,17 +118,14 @@ def _key(node: IConstruct) -> str:
     return node.__jsii_ref__.ref  # type: ignore[attr-defined]
 
 
-class ComponentTags(stack_state.StackState):
+class ComponentTags:
     """A stack's tagging: its default component and the components its constructs declared."""
 
-    ID = "component-tags"
-
     def __init__(self, stack: TerraformStack):
-        super().__init__(stack)
+        self.stack = stack
         self.default_component: str | None = None
         """Set by :func:`apply`; None: the stack's resources are not tagged."""
         self._declared: list[tuple[int, IConstruct, str]] = []  # (depth, scope, component)
-        Aspects.of(self).add(_TagPass(self))
 
     def declare(self, scope: IConstruct, component: str) -> None:
         self._declared.append((scope.node.path.count("/"), scope, component))
@@ -152,13 +144,3 @@ class ComponentTags(stack_state.StackState):
                 tags = {"Component": components.get(_key(node), self.default_component), "ResourceType": _resource_type(type(node))}
                 node.add_override("tags", tags)
 
-
-@jsii.implements(IAspect)
-class _TagPass:
-    """Registered on the childless :class:`ComponentTags` holder: cdktf calls it once per synthesis of the stack."""
-
-    def __init__(self, holder: ComponentTags):
-        self.holder = holder
-
-    def visit(self, node: IConstruct) -> None:
-        self.holder.tag_resources()
