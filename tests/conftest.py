@@ -2,8 +2,9 @@
 ``make synth`` does it, and every test that needs synthesized output reads that tree.
 
 Subprocess synths that tests need (a second run for determinism, an eager-import
-run for the provider loader) start together right after collection, so that on a
-2-core machine they overlap instead of adding up.
+run for the provider loader) start as soon as collection meets the first test that
+needs each, the slow eager one first, so that on a 2-core machine they overlap with
+collection and with each other instead of adding up.
 """
 
 from __future__ import annotations
@@ -20,37 +21,69 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Which background synths the selected tests need: fixture name -> environment overrides.
-_RUN_ENV = {
-    "synth_outdir": {},
-    "second_synth_outdir": {},
-    "eager_synth_outdir": {"SOPHIA_EAGER_PROVIDERS": "1"},
+# As make synth and cdktf.json run the app: without jsii's runtime type checks (-O).
+SYNTH_FLAGS = ("-O",)
+
+# Background synths, by the fixture that waits for one: (environment overrides, Python flags).
+# The second synth keeps jsii's type checks: byte-identical output also shows -O changes nothing.
+_RUNS = {
+    "eager_synth_outdir": ({"SOPHIA_EAGER_PROVIDERS": "1"}, ()),
+    "synth_outdir": ({}, SYNTH_FLAGS),
+    "second_synth_outdir": ({}, ()),
 }
 _runs: dict[str, tuple[subprocess.Popen, Path]] = {}
 
 
-def start_synth(outdir: Path, extra_env: dict[str, str] | None = None, config_dir: Path | None = None) -> subprocess.Popen:
+def start_synth(
+    outdir: Path,
+    extra_env: dict[str, str] | None = None,
+    config_dir: Path | None = None,
+    flags: tuple[str, ...] = SYNTH_FLAGS,
+) -> subprocess.Popen:
     """Start ``python main.py`` writing to ``outdir`` (optionally with another config dir)."""
     env = {**os.environ, "CDKTF_OUTDIR": str(outdir), **(extra_env or {})}
     if config_dir is not None:
         env["SOPHIA_CONFIG_DIR"] = str(config_dir)
-    return subprocess.Popen([sys.executable, str(ROOT / "main.py")], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, *flags, str(ROOT / "main.py")], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    # Start a background synth as soon as a collected test needs it, not after collection.
+    for name in _RUNS:
+        if name not in _runs and name in getattr(item, "fixturenames", ()):
+            base = Path(item.config._tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
+            outdir = base / "synth" / name / "cdktf.out"
+            outdir.parent.mkdir(parents=True)
+            extra_env, flags = _RUNS[name]
+            _runs[name] = (start_synth(outdir, extra_env, flags=flags), outdir)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Tests that wait for the slow background synths (eager import: ~40 s) run last,
+    # Tests that wait for the slow background synths (eager import: ~20 s) run last,
     # so that the rest of the suite runs meanwhile on the other core.
     slow = {"second_synth_outdir", "eager_synth_outdir"}
     items.sort(key=lambda item: bool(slow & set(getattr(item, "fixturenames", ()))))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    wanted = {name for item in session.items for name in getattr(item, "fixturenames", ()) if name in _RUN_ENV}
-    base = Path(session.config._tmp_path_factory.mktemp("synth"))  # type: ignore[attr-defined]
-    for name in sorted(wanted):
-        outdir = base / name / "cdktf.out"
-        outdir.parent.mkdir(parents=True)
-        _runs[name] = (start_synth(outdir, _RUN_ENV[name]), outdir)
+    # -k or -m may have deselected every test that needed a synth started during collection.
+    wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    for name in set(_runs) - wanted:
+        _stop(_runs.pop(name)[0])
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Interrupted, or a test that needed a synth did not run (-x): no synth outlives the session.
+    for process, _ in _runs.values():
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+    process.communicate()
 
 
 def _finish(name: str) -> Path:
@@ -63,13 +96,13 @@ def _finish(name: str) -> Path:
 
 @pytest.fixture(scope="session")
 def synth_outdir() -> Path:
-    """``cdktf.out/`` of the app as committed (lazy provider imports)."""
+    """``cdktf.out/`` of the app as committed (lazy provider imports), as make synth writes it."""
     return _finish("synth_outdir")
 
 
 @pytest.fixture(scope="session")
 def second_synth_outdir() -> Path:
-    """A second, independent synth of the same input."""
+    """A second, independent synth of the same input, with jsii's runtime type checks."""
     return _finish("second_synth_outdir")
 
 
