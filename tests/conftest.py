@@ -9,6 +9,7 @@ collection and with each other instead of adding up.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -18,6 +19,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+# As in main.py: the cyclic collector freed ~26,000 objects over the whole suite and took
+# 1.45 s, 17 % of the pytest process's CPU (jsii objects are never freed anyway).
+gc.disable()
 
 ROOT = Path(__file__).resolve().parents[1]
 
