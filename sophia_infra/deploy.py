@@ -46,9 +46,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sophia_infra import config as config_mod
-from sophia_infra import deploy_window, review
-from sophia_infra.config import DeploymentPolicy
+import sophia_config as config_mod
+from sophia_config import DeploymentPolicy
+from sophia_infra import deploy_window
+from sophia_infra.review import comparison, loader
+from sophia_infra.review.waves import waves as wave_levels
 
 DEFAULT_CDKTF = os.environ.get("CDKTF_CLI", "cdktf")
 
@@ -73,7 +75,7 @@ class Plan:
     previous_out: Path | None = None
 
 
-def environment_graph(synth: review.Synth, env: str) -> dict[str, tuple[str, ...]]:
+def environment_graph(synth: loader.Synth, env: str) -> dict[str, tuple[str, ...]]:
     """The environment's stacks (``<function>-<env>``) and their dependencies among themselves."""
     suffix = f"-{env}"
     names = {name for name in synth.stacks if name.endswith(suffix)}
@@ -82,13 +84,14 @@ def environment_graph(synth: review.Synth, env: str) -> dict[str, tuple[str, ...
 
 def select_stacks(out: Path, env: str, previous_out: Path | None) -> tuple[dict[str, tuple[str, ...]], list[str]]:
     """(graph of the environment, stacks to deploy): all of them, or those changed since ``previous_out``."""
-    head = review.load(out)
+    head = loader.load(out)
     graph = environment_graph(head, env)
     if not graph:
         raise PolicyRefusal(f"{out}/manifest.json has no stacks for environment {env!r} (expected names ending in '-{env}'; run make synth)")
     if previous_out is None:
         return graph, sorted(graph)
-    result = review.compare(review.load(previous_out), head)
+    # The review's own comparison, so that the stacks deployed are those the review listed as changed.
+    result = comparison.compare(loader.load(previous_out), head)
     return graph, sorted(name for name in result.changed_stacks if name in graph)
 
 
@@ -122,7 +125,7 @@ def drift_commands(out: Path, stack: str) -> list[list[str]]:
 
 def check_drift(out: Path, env: str, dry_run: bool = False) -> int:
     """Plan every stack of ``env``; 0 in sync, 3 drift found, 1 a plan failed."""
-    graph = environment_graph(review.load(out), env)
+    graph = environment_graph(loader.load(out), env)
     if not graph:
         raise PolicyRefusal(f"{out}/manifest.json has no stacks for environment {env!r}")
     results = []
@@ -200,7 +203,7 @@ def make_plan(
             "(or --first-deployment when nothing has been deployed yet)"
         )
     graph, selected = select_stacks(out, env_name, previous_out)
-    waves = review.waves(graph, selected)
+    waves = wave_levels(graph, selected)
     deployed = [name for wave in waves for name in wave]
     cli = cdktf or shlex.split(DEFAULT_CDKTF)
     plan = Plan(
@@ -226,7 +229,7 @@ def rollback_commands(plan: Plan, attempted_waves: int, cdktf: list[str]) -> tup
     """Commands re-deploying the attempted stacks from ``previous_out`` (latest wave first), and the new stacks left alone."""
     if plan.previous_out is None:
         return [], []
-    previous = review.load(plan.previous_out)
+    previous = loader.load(plan.previous_out)
     commands, new = [], []
     for wave in reversed(plan.waves[:attempted_waves]):
         known = [name for name in wave if name in previous.stacks]
@@ -347,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
             dry_run=args.dry_run,
             first_deployment=args.first_deployment,
         )
-    except (PolicyRefusal, config_mod.ConfigError, review.ReviewError, ValueError) as exc:
+    except (PolicyRefusal, config_mod.ConfigError, loader.ReviewError, ValueError) as exc:
         print(f"deploy: {exc}", file=sys.stderr)
         return 2
     print(render_plan(plan), flush=True)

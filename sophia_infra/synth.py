@@ -15,9 +15,9 @@ from pathlib import Path
 
 from cdktf import App
 
+import sophia_config as config_mod
 from constructs_lib import guards
 from constructs_lib.errors import ValidationError
-from sophia_infra import config as config_mod
 
 DEFAULT_OUTDIR = "cdktf.out"
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
@@ -36,7 +36,7 @@ def synthesize(outdir: Path | str = DEFAULT_OUTDIR, config_dir: Path | str = DEF
         app = App(outdir=str(staging))
         build_app(app, app_config)
         app.synth()
-        # Guard violations found while synthesizing: fail before cdktf.out/ is replaced.
+        # The guards judge what was synthesized: fail before cdktf.out/ is replaced.
         guards.check(app)
         _swap(staging, outdir)
     except BaseException:
@@ -59,8 +59,8 @@ def _swap(new: Path, target: Path) -> None:
 def _user_error(exc: BaseException) -> str | None:
     """The message of an error the user can fix, or None for a bug (shown with its traceback).
 
-    Guards collect their violations during synthesis and raise after it, in Python,
-    so no user error reaches us wrapped by the jsii kernel."""
+    The guards judge the synthesized output after it is written, in Python, so no user
+    error reaches us wrapped by the jsii kernel."""
     if isinstance(exc, (config_mod.ConfigError, ValidationError)):
         return str(exc)
     return None

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from sophia_infra.adopt import adopt_existing
-from sophia_infra.config import AppConfig
+from sophia_config import AppConfig
+from stacks.adopt import adopt_existing
 from stacks.ai_ml import AiMlStack
 from stacks.ai_workloads import AiWorkloadsStack
 from stacks.base import EnvironmentStack, StackContext

@@ -9,7 +9,6 @@ from constructs_lib.ai.model_deployment import service_account_of
 from constructs_lib.ai.model_registry import ModelRegistry, ModelRegistryProps
 from constructs_lib.ai.vector_database import VectorDatabase, VectorDatabaseProps
 from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
-from constructs_lib.compute.managed_node_group import RootVolume
 from constructs_lib.naming import ResourceKind
 from stacks.base import EnvironmentStack, StackContext
 from stacks.compute import ComputeStack
@@ -35,7 +34,6 @@ class AiMlStack(EnvironmentStack):
         cfg = ctx.config
         name = self.naming.name
 
-        registry_cfg = cfg.model_registry
         self.model_registry = ModelRegistry(
             self,
             "model-registry",
@@ -47,11 +45,7 @@ class AiMlStack(EnvironmentStack):
                 # Model image tags are "<model>-<version>" (models[].image); the trailing '-'
                 # keeps one model's prefix from matching another's tags.
                 release_tag_prefixes=tuple(f"{model.name}-" for model in cfg.models),
-                keep_last_releases=registry_cfg.keep_last_releases,
-                untagged_image_expiry_days=registry_cfg.untagged_image_expiry_days,
-                artifacts_glacier_days=registry_cfg.artifacts_glacier_days,
-                artifacts_noncurrent_glacier_days=registry_cfg.artifacts_noncurrent_glacier_days,
-                artifacts_noncurrent_expiry_days=registry_cfg.artifacts_noncurrent_expiry_days,
+                retention=cfg.model_registry,
                 force_delete=cfg.storage.force_destroy_buckets,
             ),
         )
@@ -80,7 +74,7 @@ class AiMlStack(EnvironmentStack):
                     service_account=account,
                 ),
             )
-            self.model_registry.grant_read_artifacts(role.role_name)
+            self.model_registry.grant_read_artifacts(f"model-{model.name}", role.role_name)
             self.model_roles[model.name] = role
         self.model_role_arns: dict[str, str] = {n: r.role_arn for n, r in self.model_roles.items()}
 
@@ -89,14 +83,10 @@ class AiMlStack(EnvironmentStack):
             self,
             "gpu-nodes",
             GpuNodeGroupProps(
-                cluster_name=compute.cluster_name,
+                cluster=compute.cluster,
                 node_group_name=name("ai", "gpu-ng", kind=ResourceKind.EKS_NODE_GROUP),
                 node_role_name=name("ai", "gpu-node-role", kind=ResourceKind.IAM_ROLE),
                 subnet_ids=networking.private_subnet_ids,
-                security_group_ids=(compute.cluster_security_group_id, compute.node_security_group_id),
-                # S3 read on this one bucket (and its key, via S3), not AmazonS3ReadOnlyAccess.
-                model_bucket_arn=self.model_bucket_arn,
-                model_bucket_kms_key_arn=security.kms_key_arn("data"),
                 instance_types=tuple(gpu.instance_types),
                 capacity_type=gpu.capacity_type,
                 ami_type=gpu.ami_type,
@@ -104,16 +94,13 @@ class AiMlStack(EnvironmentStack):
                 max_size=gpu.max_size,
                 desired_size=gpu.desired_size,
                 gpus_per_instance=gpu.gpus_per_node,
-                root_volume=RootVolume(
-                    size_gib=gpu.root_volume.size_gib,
-                    iops=gpu.root_volume.iops,
-                    throughput_mibps=gpu.root_volume.throughput_mibps,
-                ),
+                root_volume=gpu.root_volume,
                 instance_tags={**ctx.default_tags, "Component": "ai"},
             ),
         )
+        # S3 read on the artifacts bucket only (and its key, via S3), not AmazonS3ReadOnlyAccess.
+        self.model_registry.grant_read_artifacts("gpu-nodes", self.gpu_nodes.node_role_name)
         self.gpu_node_group_name: str = self.gpu_nodes.node_group_name
-        self.gpu_node_role_arn: str = self.gpu_nodes.node_role_arn
         self.output("gpu_node_group_name", self.gpu_node_group_name, "GPU managed node group (model servers)")
 
         vdb = cfg.vector_db

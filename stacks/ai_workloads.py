@@ -12,6 +12,7 @@ from constructs import Construct
 
 from constructs_lib.ai.model_deployment import ModelDeployment, ModelDeploymentProps
 from constructs_lib.ai.nvidia_device_plugin import NvidiaDevicePlugin
+from constructs_lib.compute.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
 from constructs_lib.providers import k8s
 from stacks.ai_ml import AiMlStack
 from stacks.base import EnvironmentStack, StackContext
@@ -39,6 +40,20 @@ class AiWorkloadsStack(EnvironmentStack):
                     args=["eks", "get-token", "--cluster-name", compute.cluster_name, "--region", cfg.aws.region],
                 )
             ],
+        )
+
+        # Grows and shrinks the node groups (the GPU group from zero) for Pending pods; its
+        # IRSA role comes from compute, where the cluster's IRSA roles are.
+        self.cluster_autoscaler = ClusterAutoscaler(
+            self,
+            "cluster-autoscaler",
+            ClusterAutoscalerProps(
+                cluster_name=compute.cluster_name,
+                region=cfg.aws.region,
+                kubernetes_version=cfg.eks.kubernetes_version,
+                version=cfg.eks.cluster_autoscaler.version,
+                role_arn=compute.cluster_autoscaler_role_arn,
+            ),
         )
 
         # AL2023 NVIDIA nodes need the device plugin to advertise nvidia.com/gpu; Bottlerocket

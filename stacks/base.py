@@ -12,7 +12,7 @@ from constructs_lib import guards, tagging
 from constructs_lib.naming import Naming
 from constructs_lib.providers import aws
 from constructs_lib.state.s3_backend import use_s3_backend
-from sophia_infra.config import Environment, EnvironmentConfig, ProjectConfig
+from sophia_config import Environment, EnvironmentConfig, ProjectConfig
 
 
 @dataclass(frozen=True)

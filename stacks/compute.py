@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from constructs import Construct
 
+from constructs_lib.compute import cluster_autoscaler
+from constructs_lib.compute.cluster_autoscaler import ClusterAutoscaler
 from constructs_lib.compute.eks_cluster import Addon, AddonServiceAccount, EksCluster, EksClusterProps
-from constructs_lib.compute.managed_node_group import ManagedNodeGroup, ManagedNodeGroupProps
+from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
+from constructs_lib.compute.managed_node_group import NodeGroupOptions
+from constructs_lib.monitoring.saved_queries import container_insights_log_groups
 from constructs_lib.naming import ResourceKind
+from constructs_lib.security.iam_role import InlinePolicy
 from stacks.base import EnvironmentStack, StackContext
 from stacks.networking import NetworkingStack
 from stacks.security import SecurityStack
@@ -29,6 +34,9 @@ class ComputeStack(EnvironmentStack):
         name = self.naming.name
 
         cluster_name = name("compute", "eks", kind=ResourceKind.EKS_CLUSTER)
+        # Where Container Insights writes (the add-on's Fluent Bit and CloudWatch agent);
+        # created here, read by the monitoring stack's saved queries.
+        self.container_insights_log_groups: dict[str, str] = container_insights_log_groups(cluster_name)
         self.cluster = EksCluster(
             self,
             "cluster",
@@ -73,24 +81,19 @@ class ComputeStack(EnvironmentStack):
                         ),
                         # Where Fluent Bit and the agent write (Container Insights metrics are
                         # EMF events in "performance").
-                        log_group_names=tuple(
-                            f"/aws/containerinsights/{cluster_name}/{kind}"
-                            for kind in ("application", "dataplane", "host", "performance")
-                        ),
+                        log_group_names=tuple(self.container_insights_log_groups.values()),
                     ),
                 ),
             ),
         )
         sizes, scaling = cfg.compute.instance_sizes, cfg.compute.autoscaling
-        self.general_nodes = ManagedNodeGroup(
+        self.general_nodes = self.cluster.add_node_group(
             self,
             "general-nodes",
-            ManagedNodeGroupProps(
-                cluster_name=self.cluster.cluster_name,
+            NodeGroupOptions(
                 node_group_name=name("compute", "general-ng", kind=ResourceKind.EKS_NODE_GROUP),
                 node_role_name=name("compute", "general-node-role", kind=ResourceKind.IAM_ROLE),
                 subnet_ids=networking.private_subnet_ids,
-                security_group_ids=self.cluster.node_security_group_ids,
                 # api first: the autoscaler plans with the first type, and the smaller one
                 # never promises a pod more room than a node will have.
                 instance_types=tuple(dict.fromkeys((sizes.api, sizes.worker))),
@@ -99,10 +102,23 @@ class ComputeStack(EnvironmentStack):
                 desired_size=scaling.desired,
                 labels={"workload-type": "general"},
                 instance_tags={**ctx.default_tags, "Component": "compute"},
-                depends_on=self.cluster.compute_dependencies,
             ),
         )
-        self.cluster.register_node_group(self.general_nodes)
+
+        # The node autoscaler's IRSA role lives with the cluster's other IRSA roles; the
+        # autoscaler itself runs from ai-workloads (the stack with the Kubernetes provider).
+        self.cluster_autoscaler_role = IrsaRole(
+            self,
+            "cluster-autoscaler-role",
+            IrsaRoleProps(
+                role_name=name("compute", "cluster-autoscaler-role", kind=ResourceKind.IAM_ROLE),
+                oidc_provider_arn=self.cluster.oidc_provider_arn,
+                oidc_provider_url=self.cluster.oidc_provider_url,
+                namespace=cluster_autoscaler.NAMESPACE,
+                service_account=cluster_autoscaler.SERVICE_ACCOUNT,
+                inline_policies=(InlinePolicy("cluster-autoscaler", ClusterAutoscaler.iam_statements(cluster_name)),),
+            ),
+        )
 
         # The contract other stacks read (see stacks/__init__.py).
         self.cluster_name: str = self.cluster.cluster_name
@@ -113,6 +129,8 @@ class ComputeStack(EnvironmentStack):
         self.oidc_provider_arn: str = self.cluster.oidc_provider_arn
         self.oidc_provider_url: str = self.cluster.oidc_provider_url
         self.general_node_group_name: str = self.general_nodes.node_group_name
+        self.control_plane_log_group_name: str = self.cluster.log_group_name
+        self.cluster_autoscaler_role_arn: str = self.cluster_autoscaler_role.role_arn
 
         self.output("cluster_name", self.cluster_name, "Name of the EKS cluster")
         self.output("cluster_endpoint", self.cluster_endpoint, "Kubernetes API endpoint (private unless eks.endpoint_public_access)")
@@ -120,3 +138,6 @@ class ComputeStack(EnvironmentStack):
         self.output("node_security_group_id", self.node_security_group_id, "Security group of every node: the application tier the data tier admits")
         self.output("oidc_provider_arn", self.oidc_provider_arn, "IAM OIDC provider of the cluster, for IRSA roles")
         self.output("general_node_group_name", self.general_node_group_name, "General-purpose managed node group")
+        self.output(
+            "cluster_autoscaler_role_arn", self.cluster_autoscaler_role_arn, "IRSA role of kube-system/cluster-autoscaler"
+        )

@@ -1,5 +1,7 @@
 """``data-<env>``: the blue/green PostgreSQL databases, their security group and secrets.
 
+Outside a switch only the active colour exists (``blue_green.standby: absent``).
+
 Secrets: RDS generates the master password and keeps it in Secrets Manager,
 encrypted with the ``secrets`` key; the stack exports the secret's ARN, never a
 value. Applications should prefer IAM database authentication.
@@ -63,6 +65,8 @@ class DataStack(EnvironmentStack):
                     for colour in ("blue", "green")
                 },
                 active=cfg.blue_green.active,
+                standby_provisioned=cfg.blue_green.standby == "provisioned",
+                standby_snapshot_identifier=cfg.blue_green.standby_snapshot,
                 settings=PostgresSettings(
                     engine_version=db.engine_version,
                     instance_class=db.instance_class,
@@ -113,6 +117,7 @@ class DataStack(EnvironmentStack):
             self.active_master_user_secret_arn,
             "Secrets Manager ARN of the active database's RDS-managed master credentials (the value is never exported)",
         )
+        # Only the colours that exist: outside a switch, the active one alone.
         for colour, identifier in self.database_identifiers.items():
             self.output(f"{colour}_database_identifier", identifier, f"RDS identifier of the {colour} database")
         self.output("database_security_group_id", self.database_security_group_id, "Security group of the databases")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from constructs_lib.networking.vpc_network import Networking, NetworkingProps, SubnetPrefixLengths
+from constructs_lib.networking.vpc_network import Networking, NetworkingProps
 from stacks.base import EnvironmentStack, StackContext
 from stacks.security import SecurityStack
 
@@ -16,7 +16,6 @@ class NetworkingStack(EnvironmentStack):
         super().__init__(scope, ctx)
         net = ctx.config.network
         region = ctx.config.aws.region
-        prefixes = net.subnet_prefix_lengths
         self.network = Networking(
             self,
             "network",
@@ -25,9 +24,7 @@ class NetworkingStack(EnvironmentStack):
                 vpc_cidr=net.vpc_cidr,
                 region=region,
                 availability_zones=tuple(f"{region}{suffix}" for suffix in net.availability_zone_suffixes),
-                subnet_prefix_lengths=SubnetPrefixLengths(
-                    public=prefixes.public, private=prefixes.private, database=prefixes.database
-                ),
+                subnet_prefix_lengths=net.subnet_prefix_lengths,
                 az_slots=net.az_slots,
                 nat_strategy=net.nat_strategy,
                 flow_log_kms_key_arn=security.kms_key_arn("logs"),

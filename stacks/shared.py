@@ -6,7 +6,7 @@ from constructs import Construct
 
 from constructs_lib import tagging
 from constructs_lib.drift.aws_config_recorder import ConfigRecorder, ConfigRecorderProps
-from constructs_lib.monitoring.alarm_topic import AlarmTopic, AlarmTopicProps, TopicSubscription
+from constructs_lib.monitoring.alarm_topic import AlarmTopic, AlarmTopicProps, SlackChannel, TopicSubscription
 from constructs_lib.naming import ResourceKind
 from stacks.base import EnvironmentStack, StackContext
 from stacks.security import SecurityStack
@@ -28,6 +28,8 @@ class SharedStack(EnvironmentStack):
                 display_name=f"{ctx.project.name} {ctx.env_name} alarms",
                 kms_key_arn=security.kms_key_arn("alerts"),
                 subscriptions=tuple(TopicSubscription(s.protocol, s.endpoint) for s in cfg.alerts.subscriptions),
+                slack_channels=tuple(SlackChannel(c.team_id, c.channel_id) for c in cfg.alerts.slack_channels),
+                chatbot_role_name=naming.name("shared", "alarms-chatbot", kind=ResourceKind.IAM_ROLE),
             ),
         )
         tagging.set_component(self.alarm_topic, "alerting")

@@ -12,7 +12,7 @@ from constructs_lib import guards, tagging
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.state.state_store import StateStore, StateStoreProps
-from sophia_infra.config import ProjectConfig
+from sophia_config import ProjectConfig
 
 STACK_NAME = "state-bootstrap"
 

@@ -1,0 +1,32 @@
+"""The configuration model: ``config/*.yaml`` read, validated and typed once.
+
+Layer: between the construct library and the stacks. It may import
+``constructs_lib`` (for the library's value types and limits), never ``stacks``
+or the commands. ``model`` holds the two files' top-level models and
+``load()``; ``sections/<area>.py`` one model per section of an environment file;
+``types`` the shared field types.
+"""
+
+from sophia_config.model import (
+    ENV_NAME_PATTERN,
+    PROJECT_FILE,
+    AppConfig,
+    ConfigError,
+    DeploymentPolicy,
+    Environment,
+    EnvironmentConfig,
+    ProjectConfig,
+    load,
+)
+
+__all__ = [
+    "ENV_NAME_PATTERN",
+    "PROJECT_FILE",
+    "AppConfig",
+    "ConfigError",
+    "DeploymentPolicy",
+    "Environment",
+    "EnvironmentConfig",
+    "ProjectConfig",
+    "load",
+]

@@ -1,0 +1,328 @@
+"""``sophia_infra.deploy`` and its window logic, with fixed clocks.
+
+Dates: in 2026, US daylight saving starts Sunday 8 March (02:00 -> 03:00) and
+ends Sunday 1 November (02:00 -> 01:00) in America/Los_Angeles.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import sophia_config as config_mod
+from sophia_config import DeploymentPolicy
+from sophia_infra import deploy, deploy_window
+
+LA = ZoneInfo("America/Los_Angeles")
+
+
+def policy(**overrides) -> DeploymentPolicy:
+    values = {
+        "auto_approve": False,
+        "window": "any",
+        "pre_deployment_validation": False,
+        "post_deployment_validation": False,
+        "rollback_on_failure": False,
+        "time_zone": "America/Los_Angeles",
+    } | overrides
+    return DeploymentPolicy.model_validate(values)
+
+
+BUSINESS = {"window": "business-hours", "business_hours": {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:00"}}
+MAINTENANCE = {"window": "maintenance-window", "maintenance_window": {"day": "sun", "start": "22:00", "duration_minutes": 240}}
+
+
+def at(*args, tz=LA) -> datetime:
+    return datetime(*args, tzinfo=tz)
+
+
+def is_open(p: DeploymentPolicy, now: datetime) -> bool:
+    return deploy_window.status(p, now).open
+
+
+# --- window logic -----------------------------------------------------------
+
+
+def test_any_window_is_always_open():
+    assert is_open(policy(), at(2026, 11, 28, 3, 0))
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (at(2026, 11, 25, 9, 0), True),  # Wednesday, opening minute
+        (at(2026, 11, 25, 16, 59), True),
+        (at(2026, 11, 25, 17, 0), False),  # end is exclusive
+        (at(2026, 11, 25, 8, 59), False),
+        (at(2026, 11, 28, 12, 0), False),  # Saturday
+        (at(2026, 11, 25, 18, 30, tz=UTC), True),  # 10:30 in Los Angeles
+        (at(2026, 11, 25, 9, 30, tz=ZoneInfo("Europe/Berlin")), False),  # 00:30 in Los Angeles
+    ],
+)
+def test_business_hours(now, expected):
+    assert is_open(policy(**BUSINESS), now) is expected
+
+
+def test_business_hours_next_opening_after_the_weekend():
+    status = deploy_window.status(policy(**BUSINESS), at(2026, 11, 27, 18, 0))  # Friday evening
+    assert status.next.start == at(2026, 11, 30, 9, 0).astimezone(UTC)
+    assert status.local(status.next.start) == "Mon 2026-11-30 09:00 PST"
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (at(2026, 11, 29, 21, 59), False),
+        (at(2026, 11, 29, 22, 0), True),
+        (at(2026, 11, 29, 23, 59), True),
+        (at(2026, 11, 30, 0, 0), True),  # past midnight, Monday
+        (at(2026, 11, 30, 1, 59), True),
+        (at(2026, 11, 30, 2, 0), False),
+        (at(2026, 11, 23, 1, 0), True),  # the previous week's window, seen from Monday morning
+    ],
+)
+def test_maintenance_window_across_midnight(now, expected):
+    assert is_open(policy(**MAINTENANCE), now) is expected
+
+
+def test_maintenance_window_next_opening_and_current_end():
+    p = policy(**MAINTENANCE)
+    closed = deploy_window.status(p, at(2026, 11, 25, 10, 0))
+    assert closed.local(closed.next.start) == "Sun 2026-11-29 22:00 PST"
+    inside = deploy_window.status(p, at(2026, 11, 30, 1, 0))
+    assert inside.local(inside.current.end) == "Mon 2026-11-30 02:00 PST"
+    assert deploy_window.describe(p) == "maintenance window Sunday 22:00 to Monday 02:00 (240 min, America/Los_Angeles)"
+
+
+def test_window_spanning_the_fall_back_hour_lasts_its_elapsed_duration():
+    # Sunday 1 Nov 2026, 01:00 PDT (the first 01:00) + 180 min = 03:00 PST, not 04:00 wall clock.
+    p = policy(window="maintenance-window", maintenance_window={"day": "sun", "start": "01:00", "duration_minutes": 180})
+    start = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)  # 01:00 PDT
+    assert deploy_window.status(p, start).open
+    assert deploy_window.status(p, datetime(2026, 11, 1, 10, 59, tzinfo=UTC)).open  # 02:59 PST
+    assert not deploy_window.status(p, datetime(2026, 11, 1, 11, 0, tzinfo=UTC)).open  # 03:00 PST
+    assert not deploy_window.status(p, datetime(2026, 11, 1, 7, 59, tzinfo=UTC)).open
+
+
+def test_window_starting_in_the_spring_forward_gap_opens_after_the_gap():
+    # 02:30 does not exist on Sunday 8 March 2026: the window opens at 03:30 PDT (10:30 UTC).
+    p = policy(window="maintenance-window", maintenance_window={"day": "sun", "start": "02:30", "duration_minutes": 60})
+    assert not deploy_window.status(p, datetime(2026, 3, 8, 10, 29, tzinfo=UTC)).open
+    assert deploy_window.status(p, datetime(2026, 3, 8, 10, 30, tzinfo=UTC)).open
+    assert not deploy_window.status(p, datetime(2026, 3, 8, 11, 30, tzinfo=UTC)).open
+
+
+def test_business_hours_follow_daylight_saving():
+    p = policy(**BUSINESS)
+    assert deploy_window.status(p, datetime(2026, 10, 30, 16, 0, tzinfo=UTC)).open  # Fri 09:00 PDT
+    assert not deploy_window.status(p, datetime(2026, 11, 2, 16, 0, tzinfo=UTC)).open  # Mon 08:00 PST
+    assert deploy_window.status(p, datetime(2026, 11, 2, 17, 0, tzinfo=UTC)).open  # Mon 09:00 PST
+
+
+def test_naive_now_is_read_in_the_environment_time_zone():
+    p = policy(**MAINTENANCE)
+    assert deploy_window.parse_now("2026-11-29T22:30", p) == at(2026, 11, 29, 22, 30)
+    assert deploy_window.parse_now("2026-11-30T06:30+00:00", p).astimezone(LA) == at(2026, 11, 29, 22, 30)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"window": "maintenance-window"}, "window 'maintenance-window' needs maintenance_window"),
+        ({"window": "business-hours"}, "window 'business-hours' needs business_hours"),
+        ({**BUSINESS, "business_hours": {"days": ["mon"], "start": "17:00", "end": "09:00"}}, "end must be later than start"),
+        ({"time_zone": "Pacific/Atlantis"}, "unknown IANA time zone"),
+        ({**MAINTENANCE, "maintenance_window": {"day": "sunday", "start": "22:00", "duration_minutes": 60}}, "day"),
+        ({**MAINTENANCE, "maintenance_window": {"day": "sun", "start": "24:00", "duration_minutes": 60}}, "start"),
+    ],
+)
+def test_window_configuration_is_validated(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        policy(**overrides)
+
+
+def test_project_environments_define_their_windows():
+    envs = {e.name: e.config.deployment for e in config_mod.load("config").environments}
+    assert envs["dev"].window == "any" and envs["dev"].auto_approve
+    assert envs["staging"].window == "business-hours" and not envs["staging"].auto_approve
+    prod = envs["production"]
+    assert prod.window == "maintenance-window" and prod.maintenance_window.duration_minutes > 0
+    assert not prod.auto_approve and prod.rollback_on_failure
+
+
+# --- the deploy command -----------------------------------------------------
+
+
+def write_out(root: Path, graph: dict[str, list[str]], content: dict[str, dict] | None = None) -> Path:
+    """A minimal synthesized output: manifest.json and one cdk.tf.json per stack."""
+    stacks = {}
+    for name, deps in graph.items():
+        (root / "stacks" / name).mkdir(parents=True)
+        doc = (content or {}).get(name, {"resource": {"aws_sns_topic": {"t": {"name": name}}}})
+        (root / "stacks" / name / "cdk.tf.json").write_text(json.dumps(doc))
+        stacks[name] = {"dependencies": deps, "synthesizedStackPath": f"stacks/{name}/cdk.tf.json", "workingDirectory": f"stacks/{name}"}
+    (root / "manifest.json").write_text(json.dumps({"version": "0.21.0", "stacks": stacks}))
+    return root
+
+
+GRAPH = {
+    "security-prod": [],
+    "networking-prod": ["security-prod"],
+    "shared-prod": ["security-prod"],
+    "compute-prod": ["networking-prod", "shared-prod"],
+    "security-dev": [],
+    "state-bootstrap": [],
+}
+
+
+@pytest.fixture
+def out(tmp_path):
+    return write_out(tmp_path / "cdktf.out", GRAPH)
+
+
+def test_refuses_outside_the_window_naming_window_and_next_opening(out):
+    with pytest.raises(deploy.PolicyRefusal) as exc:
+        deploy.make_plan("prod", policy(**MAINTENANCE), out=out, now=at(2026, 11, 25, 10, 0))
+    text = str(exc.value)
+    assert "outside its deployment window" in text
+    assert "Sunday 22:00 to Monday 02:00" in text and "next opening Sun 2026-11-29 22:00 PST" in text
+
+
+def test_force_needs_a_reason(out):
+    with pytest.raises(deploy.PolicyRefusal, match="--force needs --reason"):
+        deploy.make_plan("prod", policy(**MAINTENANCE), out=out, now=at(2026, 11, 25, 10, 0), force=True)
+    plan = deploy.make_plan("prod", policy(**MAINTENANCE), out=out, now=at(2026, 11, 25, 10, 0), force=True, reason="INC-42 hotfix")
+    assert plan.forced_reason == "INC-42 hotfix" and "forced: INC-42 hotfix" in deploy.render_plan(plan)
+
+
+def test_waves_and_exact_commands_inside_the_window(out):
+    plan = deploy.make_plan("prod", policy(**MAINTENANCE), out=out, now=at(2026, 11, 29, 23, 0), cdktf=["cdktf"])
+    assert plan.waves == [["security-prod"], ["networking-prod", "shared-prod"], ["compute-prod"]]
+    assert plan.deploy_commands[1] == [
+        "cdktf", "deploy", "networking-prod", "shared-prod", "--app", "true", "--output", str(out), "--ignore-missing-stack-dependencies",
+    ]  # fmt: skip
+    assert "security-dev" not in deploy.render_plan(plan) and "state-bootstrap" not in deploy.render_plan(plan)
+
+
+def test_auto_approve_only_where_allowed(out):
+    dev = deploy.make_plan("prod", policy(auto_approve=True), out=out, now=at(2026, 11, 25, 10, 0))
+    assert all(c[-1] == "--auto-approve" for c in dev.deploy_commands)
+    interactive = deploy.make_plan("prod", policy(), out=out, now=at(2026, 11, 25, 10, 0))
+    assert not any("--auto-approve" in c for c in interactive.deploy_commands)
+    with pytest.raises(deploy.PolicyRefusal, match="--approved-by"):
+        deploy.make_plan("prod", policy(), out=out, now=at(2026, 11, 25, 10, 0), interactive=False)
+    approved = deploy.make_plan("prod", policy(), out=out, now=at(2026, 11, 25, 10, 0), interactive=False, approved_by="GitHub environment prod")
+    assert all(c[-1] == "--auto-approve" for c in approved.deploy_commands)
+    assert approved.approval == "approved by GitHub environment prod"
+
+
+def test_validations_follow_the_policy(out):
+    plan = deploy.make_plan(
+        "prod", policy(pre_deployment_validation=True, post_deployment_validation=True), out=out, now=at(2026, 11, 25, 10, 0)
+    )
+    assert plan.pre_commands[0][1:4] == ["-m", "sophia_infra.validate", "--outdir"]
+    assert plan.post_commands[0] == ["terraform", f"-chdir={out}/stacks/security-prod", "plan", "-detailed-exitcode", "-input=false", "-lock=false", "-no-color"]
+    assert len(plan.post_commands) == 4
+
+
+def test_previous_output_limits_the_deployment_to_changed_stacks_and_dependents(tmp_path, out):
+    changed = {"networking-prod": {"resource": {"aws_sns_topic": {"t": {"name": "renamed"}}}}}
+    previous = write_out(tmp_path / "previous", GRAPH)
+    head = write_out(tmp_path / "head", GRAPH, changed)
+    plan = deploy.make_plan("prod", policy(), out=head, now=at(2026, 11, 25, 10, 0), previous_out=previous)
+    assert plan.waves == [["networking-prod"], ["compute-prod"]]
+    assert plan.unchanged == ["security-prod", "shared-prod"]
+
+
+def test_rollback_needs_the_previous_output_except_in_a_dry_run(out):
+    p = policy(rollback_on_failure=True)
+    with pytest.raises(deploy.PolicyRefusal, match="--previous-out"):
+        deploy.make_plan("prod", p, out=out, now=at(2026, 11, 25, 10, 0))
+    assert deploy.make_plan("prod", p, out=out, now=at(2026, 11, 25, 10, 0), dry_run=True).waves
+
+
+FAKE_CDKTF = """
+import json, sys, pathlib
+log = pathlib.Path(sys.argv[1])
+args = sys.argv[2:]
+with log.open("a") as f:
+    f.write(json.dumps(args) + "\\n")
+sys.exit(1 if "compute-prod" in args and "previous" not in " ".join(args) else 0)
+"""
+
+
+def test_failed_wave_rolls_back_attempted_stacks_latest_first(tmp_path, capsys):
+    previous = write_out(tmp_path / "previous", GRAPH)
+    head = write_out(tmp_path / "head", GRAPH, {n: {"resource": {"aws_sns_topic": {"t": {"name": n + "-v2"}}}} for n in GRAPH})
+    script, log = tmp_path / "fake_cdktf.py", tmp_path / "calls.jsonl"
+    script.write_text(FAKE_CDKTF)
+    cdktf = [sys.executable, str(script), str(log)]
+    p = policy(rollback_on_failure=True, auto_approve=True)
+    plan = deploy.make_plan("prod", p, out=head, now=at(2026, 11, 25, 10, 0), previous_out=previous, cdktf=cdktf)
+    assert deploy.execute(plan, cdktf) == 1
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    deployed = [c[1 : c.index("--app")] for c in calls]
+    assert deployed == [
+        ["security-prod"],
+        ["networking-prod", "shared-prod"],
+        ["compute-prod"],
+        ["compute-prod"],  # rollback, latest wave first, from the previous output
+        ["networking-prod", "shared-prod"],
+        ["security-prod"],
+    ]
+    assert all(c[c.index("--output") + 1] == str(previous) for c in calls[3:])
+    summary = capsys.readouterr().out
+    assert "compute-prod: FAILED" in summary and "result: FAILED" in summary
+
+
+def test_cli_dry_run_production_refuses_outside_and_prints_waves_inside(synthesized, capsys):
+    assert deploy.main(["production", "--dry-run", "--now", "2026-11-25T10:00", "--out", str(synthesized)]) == 2
+    assert "next opening Sun 2026-11-29 22:00 PST" in capsys.readouterr().err
+    assert deploy.main(["production", "--dry-run", "--now", "2026-11-29T22:30", "--out", str(synthesized)]) == 0
+    text = capsys.readouterr().out
+    assert "wave 1 (security-production):\n  $ cdktf deploy security-production --app true" in text
+    assert "wave 2 (ai-ml-production, ai-workloads-production, compute-production, data-production," in text
+
+
+@pytest.fixture
+def synthesized(tmp_path):
+    """The project's environment stacks, as a manifest (contents do not matter to the plan)."""
+    functions = ["security", "networking", "shared", "compute", "data", "ai-ml", "ai-workloads", "monitoring"]
+    graph = {f"{f}-production": ([] if f == "security" else ["security-production"]) for f in functions}
+    return write_out(tmp_path / "cdktf.out", graph)
+
+
+def test_first_deployment_needs_no_previous_output(out):
+    plan = deploy.make_plan("prod", policy(rollback_on_failure=True), out=out, now=at(2026, 11, 25, 10, 0), first_deployment=True)
+    assert len(plan.waves) == 3
+
+
+FAKE_TERRAFORM = """#!/bin/sh
+# plan exits 2 (changes) for the networking stack only
+case "$*" in *networking-prod*plan*) exit 2;; esac
+exit 0
+"""
+
+
+def test_check_drift_plans_every_stack_and_fails_on_drift(tmp_path, out, monkeypatch, capsys):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "terraform").write_text(FAKE_TERRAFORM)
+    (bin_dir / "terraform").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    assert deploy.check_drift(out, "prod") == 3
+    text = capsys.readouterr().out
+    assert "networking-prod: DRIFT" in text and "security-prod: in sync" in text and "security-dev" not in text
+
+
+def test_check_drift_dry_run_prints_init_and_plan(out, capsys):
+    assert deploy.check_drift(out, "prod", dry_run=True) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"$ terraform -chdir={out}/stacks/compute-prod init -input=false -no-color"
+    assert lines[1].endswith("plan -detailed-exitcode -input=false -lock=false -no-color")
+    assert len(lines) == 8
