@@ -51,6 +51,7 @@ class ResourceKind(Enum):
     LOG_GROUP = NameRule(512, re.compile(r"^[A-Za-z0-9_./#-]+$"), "letters, digits and '_./#-'")
     ALB = NameRule(32, re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$"), "letters, digits and '-'")
     SECRET = NameRule(512, re.compile(r"^[A-Za-z0-9/_+=.@-]+$"), "letters, digits and '/_+=.@-'")
+    CODEBUILD_PROJECT = NameRule(255, re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$"), "letters, digits, '-' and '_', starting alphanumeric")
     K8S_NAME = NameRule(63, _LOWER_DASH, "lowercase letters, digits and '-' (RFC 1123 label)")
 
 

@@ -20,10 +20,13 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from constructs_lib.ci.github import REPOSITORY
 from constructs_lib.compute.capacity import ROLLOUT_SURGE_PODS, NodeGroupCapacity, PodRequests, describe
 from constructs_lib.compute.instance_types import INSTANCE_TYPES, instance_spec
 from sophia_config.sections.alerts import AlertsConfig
+from sophia_config.sections.baseline import BaselineConfig
 from sophia_config.sections.blue_green import BlueGreenConfig
+from sophia_config.sections.ci_runner import CiRunnerConfig
 from sophia_config.sections.database import DatabaseConfig
 from sophia_config.sections.deployment_window import (
     BusinessHours,
@@ -38,6 +41,7 @@ from sophia_config.sections.model_registry import ModelRegistryConfig
 from sophia_config.sections.models import Models
 from sophia_config.sections.monitoring import MonitoringConfig
 from sophia_config.sections.network import NetworkConfig
+from sophia_config.sections.state_access import StateAccessConfig
 from sophia_config.sections.storage import StorageConfig
 from sophia_config.sections.vector_db import VectorDbConfig
 from sophia_config.types import (
@@ -68,6 +72,9 @@ class ConfigError(Exception):
 class StateConfig(Model):
     """Where every stack keeps its Terraform state."""
 
+    account_id: AccountId
+    """The account that holds the state bucket, lock table and key (``state-bootstrap``
+    deploys there). Environments in other accounts reach it through their ``state.role_arn``."""
     bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")]
     """S3 bucket for all state files; created by the ``state-bootstrap`` stack."""
     lock_table: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")]
@@ -77,6 +84,14 @@ class StateConfig(Model):
     """Also lock with S3 native lock files (Terraform >= 1.10)."""
 
 
+class GithubConfig(Model):
+    """The repository whose workflows deploy and check the environments."""
+
+    repository: Annotated[str, Field(pattern=REPOSITORY.pattern)]
+    """``<owner>/<name>``: the prefix of the OIDC ``sub`` claims the baseline roles trust
+    (``repo:<owner>/<name>:environment:<env>``) and the runners' source."""
+
+
 class ProjectConfig(Model):
     """Values every environment shares (``config/project.yaml``)."""
 
@@ -84,6 +99,7 @@ class ProjectConfig(Model):
     owner: Annotated[str, Field(min_length=1, max_length=128)]
     cost_center: Annotated[str, Field(min_length=1, max_length=64)]
     state: StateConfig
+    github: GithubConfig
 
 
 class AwsConfig(Model):
@@ -169,7 +185,21 @@ class EnvironmentConfig(Model):
     vector_db: VectorDbConfig
     models: Models
     monitoring: MonitoringConfig
+    ci_runner: CiRunnerConfig
+    state: StateAccessConfig = StateAccessConfig()
+    baseline: BaselineConfig = BaselineConfig()
     imports: list[ExistingResource] = []
+
+    @model_validator(mode="after")
+    def _runner_connection_here(self) -> EnvironmentConfig:
+        # CodeBuild uses a connection of its own account and region only.
+        parts = self.ci_runner.connection_arn.split(":")
+        if (parts[3], parts[4]) != (self.aws.region, self.aws.account_id):
+            raise ValueError(
+                f"ci_runner.connection_arn must be in this environment's account {self.aws.account_id} and region "
+                f"{self.aws.region}, got {self.ci_runner.connection_arn!r}"
+            )
+        return self
 
 
 @dataclass(frozen=True)
@@ -266,6 +296,58 @@ def _check_config_recorders(environments: list[Environment]) -> list[str]:
                     f"{second.source}: drift.include_global_resources: true, but {first.source} already records "
                     f"global resources of account {a.account_id} (in {a.region}): set one to false"
                 )
+    return problems
+
+
+def _check_state_access(project: ProjectConfig, project_path: Path, environments: list[Environment]) -> list[str]:
+    # Each environment reaches the state account through a role of its own, limited to
+    # its own prefix: a role shared by two environments would reach both.
+    problems = []
+    state_account = project.state.account_id
+    owners: dict[str, Environment] = {}
+    for env in environments:
+        role, account = env.config.state.role_arn, env.config.aws.account_id
+        if role is None:
+            why = (
+                f"account {account} differs from the state account {state_account} ({project_path} state.account_id)"
+                if account != state_account
+                else "the state resources grant each environment's own role, limited to its prefix, and no other principal"
+            )
+            problems.append(f"{env.source}: state.role_arn: required: {why} (value None)")
+            continue
+        if role.split(":")[4] != state_account:
+            problems.append(
+                f"{env.source}: state.role_arn: must be a role of the state account {state_account} "
+                f"({project_path} state.account_id) (value {role!r})"
+            )
+        if role in owners:
+            problems.append(
+                f"{env.source}: state.role_arn: already the state role of environment {owners[role].name!r} "
+                f"({owners[role].source}); each environment needs its own (value {role!r})"
+            )
+        owners.setdefault(role, env)
+    return problems
+
+
+def _check_github_oidc_providers(environments: list[Environment]) -> list[str]:
+    # IAM holds one OIDC provider per account and URL: exactly one environment of each
+    # account creates it, the others refer to it.
+    problems = []
+    accounts: dict[str, list[Environment]] = {}
+    for env in environments:
+        accounts.setdefault(env.config.aws.account_id, []).append(env)
+    for account, envs in accounts.items():
+        creators = [e for e in envs if e.config.baseline.github_oidc_provider]
+        for extra in creators[1:]:
+            problems.append(
+                f"{extra.source}: baseline.github_oidc_provider: true, but {creators[0].source} already creates the "
+                f"GitHub OIDC provider of account {account} (one per account): set one to false (value True)"
+            )
+        if not creators:
+            problems.append(
+                f"{envs[0].source}: baseline.github_oidc_provider: no environment of account {account} creates the "
+                "GitHub OIDC provider: set it to true in one of them (value False)"
+            )
     return problems
 
 
@@ -367,6 +449,8 @@ def load(config_dir: Path | str = "config") -> AppConfig:
     problems.extend(_check_force_destroy(environments))
     for env in environments:
         problems.extend(_check_capacity(env))
+    problems.extend(_check_state_access(project, project_path, environments))
+    problems.extend(_check_github_oidc_providers(environments))
     if problems:
         raise ConfigError(problems)
     return AppConfig(project=project, environments=tuple(environments))

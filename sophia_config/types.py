@@ -33,6 +33,9 @@ AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
 Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
 InstanceType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+(\.search)?$")]
 PositiveInt = Annotated[int, Field(ge=1)]
+RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_-]{1,64}$")]
+"""An IAM role ARN at the root path (the project creates its roles there, and a role it
+creates from an ARN needs the name alone)."""
 
 def _retention(value: int) -> int:
     if value not in LOG_RETENTION_DAYS:

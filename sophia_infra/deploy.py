@@ -13,8 +13,13 @@ What it does, in order, from ``config/<env>.yaml`` ``deployment:``:
    ``--approved-by`` (the pipeline's GitHub environment reviewers). Otherwise
    ``cdktf`` asks for each stack, which needs a terminal.
 3. **Stacks**: the environment's stacks (``<function>-<env>`` in
-   ``manifest.json``); with ``--previous-out`` (the synthesized output of the
-   last deployed commit) only those that changed since, and what depends on them.
+   ``manifest.json``) but its account baseline (``baseline-<env>``: an account
+   administrator deploys it, it defines the roles the pipeline runs as); with
+   ``--previous-out`` (the synthesized output of the last deployed commit) only
+   those that changed since, and what depends on them. ``--part`` narrows them to
+   the stacks a runner can reach: ``aws`` (AWS APIs only: any runner) or
+   ``kubernetes`` (the stacks that talk to the private EKS API, and every stack
+   downstream of them: the in-VPC runner).
 4. **Pre-deployment validation** (if enabled): ``terraform validate`` of those
    stacks (``python -m sophia_infra.validate``).
 5. **Waves**: one ``cdktf deploy`` per wave of the dependency graph; stacks in a
@@ -29,7 +34,8 @@ What it does, in order, from ``config/<env>.yaml`` ``deployment:``:
 
 ``--dry-run`` checks the window and prints the exact commands without running them.
 ``--check-drift`` plans every stack of the environment instead (``terraform plan
--detailed-exitcode``) and exits 3 when the cloud differs from the code.
+-detailed-exitcode``), the baseline included, and exits 3 when the cloud differs
+from the code; ``--part`` narrows it the same way.
 
 Exit codes: 0 deployed (or dry run, or no drift), 1 failed, 2 refused by the
 policy or bad usage, 3 drift found.
@@ -54,6 +60,16 @@ from sophia_infra.review.waves import waves as wave_levels
 
 DEFAULT_CDKTF = os.environ.get("CDKTF_CLI", "cdktf")
 
+PIPELINE_EXCLUDED = ("baseline",)
+"""Functions an account administrator deploys, never this command: the account baseline
+defines the roles the pipeline runs as (docs/deployment.md, "Bootstrapping an account").
+The same list as ``stacks.PIPELINE_EXCLUDED``, which this module does not import (it reads
+the synthesized output, and importing the stacks would start the jsii runtime)."""
+
+PARTS = ("aws", "kubernetes")
+"""What ``--part`` selects: stacks that need only AWS APIs, or those that talk to a
+Kubernetes API (and every stack downstream of them)."""
+
 
 class PolicyRefusal(Exception):
     """The deployment policy does not allow this deployment; ``str()`` says why and what would."""
@@ -73,26 +89,58 @@ class Plan:
     forced_reason: str | None = None
     unchanged: list[str] = field(default_factory=list)
     previous_out: Path | None = None
+    part: str | None = None
 
 
-def environment_graph(synth: loader.Synth, env: str) -> dict[str, tuple[str, ...]]:
-    """The environment's stacks (``<function>-<env>``) and their dependencies among themselves."""
+def environment_graph(synth: loader.Synth, env: str, *, pipeline: bool = False) -> dict[str, tuple[str, ...]]:
+    """The environment's stacks (``<function>-<env>``) and their dependencies among themselves;
+    with ``pipeline``, only those the pipeline deploys (not :data:`PIPELINE_EXCLUDED`)."""
     suffix = f"-{env}"
-    names = {name for name in synth.stacks if name.endswith(suffix)}
+    excluded = {f"{function}{suffix}" for function in PIPELINE_EXCLUDED} if pipeline else set()
+    names = {name for name in synth.stacks if name.endswith(suffix) and name not in excluded}
     return {name: tuple(d for d in synth.stacks[name].dependencies if d in names) for name in sorted(names)}
 
 
-def select_stacks(out: Path, env: str, previous_out: Path | None) -> tuple[dict[str, tuple[str, ...]], list[str]]:
-    """(graph of the environment, stacks to deploy): all of them, or those changed since ``previous_out``."""
+def needs_kubernetes_api(stack: loader.Stack) -> bool:
+    """The stack configures a Kubernetes provider: planning or deploying it talks to the cluster's API."""
+    return "kubernetes" in (stack.doc.get("provider") or {})
+
+
+def part_of(synth: loader.Synth, graph: dict[str, tuple[str, ...]], part: str) -> set[str]:
+    """The stacks of ``graph`` in ``part``: ``kubernetes`` is every stack that talks to a
+    Kubernetes API and every stack downstream of one (it deploys after them); ``aws`` the rest."""
+    if part not in PARTS:
+        raise PolicyRefusal(f"--part must be one of {', '.join(PARTS)}, got {part!r}")
+    kubernetes = {name for name in graph if needs_kubernetes_api(synth.stacks[name])}
+    grown = True
+    while grown:
+        downstream = {name for name, deps in graph.items() if name not in kubernetes and kubernetes.intersection(deps)}
+        kubernetes |= downstream
+        grown = bool(downstream)
+    return kubernetes if part == "kubernetes" else set(graph) - kubernetes
+
+
+def select_stacks(
+    out: Path, env: str, previous_out: Path | None, part: str | None = None
+) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """(graph of the environment, stacks to deploy): all of them, or those changed since
+    ``previous_out`` and what depends on them; with ``part``, those of that part only."""
     head = loader.load(out)
-    graph = environment_graph(head, env)
+    graph = environment_graph(head, env, pipeline=True)
     if not graph:
         raise PolicyRefusal(f"{out}/manifest.json has no stacks for environment {env!r} (expected names ending in '-{env}'; run make synth)")
     if previous_out is None:
-        return graph, sorted(graph)
-    # The review's own comparison, so that the stacks deployed are those the review listed as changed.
-    result = comparison.compare(loader.load(previous_out), head)
-    return graph, sorted(name for name in result.changed_stacks if name in graph)
+        selected = sorted(graph)
+    else:
+        # The review's own comparison, so that the stacks deployed are those the review listed as changed.
+        result = comparison.compare(loader.load(previous_out), head)
+        selected = sorted(name for name in result.changed_stacks if name in graph)
+    if part is None:
+        return graph, selected
+    # Dependents across the parts count: a change to compute (aws) redeploys ai-workloads (kubernetes).
+    affected = {name for wave in wave_levels(graph, selected) for name in wave}
+    keep = part_of(head, graph, part)
+    return {n: tuple(d for d in deps if d in keep) for n, deps in graph.items() if n in keep}, sorted(affected & keep)
 
 
 def cdktf_deploy(cdktf: list[str], stacks: list[str], out: Path, auto_approve: bool) -> list[str]:
@@ -123,11 +171,15 @@ def drift_commands(out: Path, stack: str) -> list[list[str]]:
     ]
 
 
-def check_drift(out: Path, env: str, dry_run: bool = False) -> int:
-    """Plan every stack of ``env``; 0 in sync, 3 drift found, 1 a plan failed."""
-    graph = environment_graph(loader.load(out), env)
+def check_drift(out: Path, env: str, dry_run: bool = False, part: str | None = None) -> int:
+    """Plan every stack of ``env`` (of ``part``); 0 in sync, 3 drift found, 1 a plan failed."""
+    synth = loader.load(out)
+    graph = environment_graph(synth, env)
     if not graph:
         raise PolicyRefusal(f"{out}/manifest.json has no stacks for environment {env!r}")
+    if part is not None:
+        keep = part_of(synth, graph, part)
+        graph = {name: deps for name, deps in graph.items() if name in keep}
     results = []
     for stack in sorted(graph):
         init, plan = drift_commands(out, stack)
@@ -172,6 +224,7 @@ def make_plan(
     interactive: bool = True,
     dry_run: bool = False,
     first_deployment: bool = False,
+    part: str | None = None,
 ) -> Plan:
     """Check the policy and work out every command; raises :class:`PolicyRefusal`."""
     if force and not (reason and reason.strip()):
@@ -202,7 +255,7 @@ def make_plan(
             "the synthesized output of the last deployed commit, to roll back to "
             "(or --first-deployment when nothing has been deployed yet)"
         )
-    graph, selected = select_stacks(out, env_name, previous_out)
+    graph, selected = select_stacks(out, env_name, previous_out, part)
     waves = wave_levels(graph, selected)
     deployed = [name for wave in waves for name in wave]
     cli = cdktf or shlex.split(DEFAULT_CDKTF)
@@ -217,6 +270,7 @@ def make_plan(
         forced_reason=reason.strip() if (force and not window.open and reason) else None,
         unchanged=sorted(set(graph) - set(deployed)),
         previous_out=previous_out,
+        part=part,
     )
     if policy.pre_deployment_validation and deployed:
         plan.pre_commands = [[_python(), "-m", "sophia_infra.validate", "--outdir", str(out), *deployed]]
@@ -247,8 +301,9 @@ def render_plan(plan: Plan) -> str:
         window = f"{w.description}: open now ({w.local(plan.now)}), closes {w.local(w.current.end)}"  # type: ignore[union-attr]
     else:
         window = f"{w.description}: CLOSED now ({w.local(plan.now)}); forced: {plan.forced_reason}"
+    part = f" ({plan.part} part)" if plan.part else ""
     lines = [
-        f"Deployment of {plan.environment}: {sum(len(x) for x in plan.waves)} stacks in {len(plan.waves)} waves",
+        f"Deployment of {plan.environment}{part}: {sum(len(x) for x in plan.waves)} stacks in {len(plan.waves)} waves",
         f"  window:   {window}",
         f"  approval: {plan.approval}",
     ]
@@ -328,13 +383,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cdktf", default=DEFAULT_CDKTF, help="the cdktf CLI command (default: $CDKTF_CLI or 'cdktf')")
     parser.add_argument("--first-deployment", action="store_true", help="nothing is deployed yet: no --previous-out to roll back to")
     parser.add_argument("--check-drift", action="store_true", help="plan every stack of the environment; exit 3 if any differs from the cloud")
+    parser.add_argument(
+        "--part",
+        choices=PARTS,
+        help="only the stacks that need AWS APIs alone (aws), or those that talk to the private Kubernetes API and "
+        "what depends on them (kubernetes: run it on the in-VPC runner); default: every stack",
+    )
     parser.add_argument("--config-dir", default=os.environ.get("SOPHIA_CONFIG_DIR", "config"))
     args = parser.parse_args(argv)
     cdktf = shlex.split(args.cdktf)
     try:
         env = config_mod.load(args.config_dir).environment(args.environment)
         if args.check_drift:
-            return check_drift(Path(args.out), env.name, dry_run=args.dry_run)
+            return check_drift(Path(args.out), env.name, dry_run=args.dry_run, part=args.part)
         policy = env.config.deployment
         plan = make_plan(
             env.name,
@@ -349,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
             interactive=args.dry_run or sys.stdin.isatty(),
             dry_run=args.dry_run,
             first_deployment=args.first_deployment,
+            part=args.part,
         )
     except (PolicyRefusal, config_mod.ConfigError, loader.ReviewError, ValueError) as exc:
         print(f"deploy: {exc}", file=sys.stderr)

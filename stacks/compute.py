@@ -6,13 +6,14 @@ from constructs import Construct
 
 from constructs_lib.compute import cluster_autoscaler
 from constructs_lib.compute.cluster_autoscaler import ClusterAutoscaler
-from constructs_lib.compute.eks_cluster import Addon, AddonServiceAccount, EksCluster, EksClusterProps
+from constructs_lib.compute.eks_cluster import Addon, AddonServiceAccount, ClusterAccess, EksCluster, EksClusterProps
 from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
 from constructs_lib.compute.managed_node_group import NodeGroupOptions
 from constructs_lib.monitoring.saved_queries import container_insights_log_groups
 from constructs_lib.naming import ResourceKind
 from constructs_lib.security.iam_role import InlinePolicy
 from stacks.base import EnvironmentStack, StackContext
+from stacks.baseline import BaselineStack
 from stacks.networking import NetworkingStack
 from stacks.security import SecurityStack
 
@@ -25,6 +26,7 @@ class ComputeStack(EnvironmentStack):
         scope: Construct,
         ctx: StackContext,
         *,
+        baseline: BaselineStack,
         security: SecurityStack,
         networking: NetworkingStack,
     ):
@@ -54,7 +56,16 @@ class ComputeStack(EnvironmentStack):
                 endpoint_public_access=eks.endpoint_public_access,
                 public_access_cidrs=tuple(eks.public_access_cidrs),
                 log_types=tuple(eks.log_types),
-                admin_role_arns=tuple(eks.admin_role_arns),
+                # The roles come from the account baseline (one home per ARN); the
+                # references also make the entries wait for the roles to exist.
+                access=(
+                    ClusterAccess("cluster-admin", baseline.cluster_admin_role_arn),
+                    # Deploys the Kubernetes stacks (ai-workloads) through this entry.
+                    ClusterAccess("deploy", baseline.deploy_role_arn),
+                    # Plans them: the drift job reads every object they manage, RBAC included
+                    # (AmazonEKSViewPolicy cannot read ClusterRoles).
+                    ClusterAccess("plan", baseline.plan_role_arn, access_policy="AmazonEKSAdminViewPolicy"),
+                ),
                 addons=(
                     Addon("vpc-cni", eks.addons.vpc_cni, before_compute=True),
                     Addon("kube-proxy", eks.addons.kube_proxy, before_compute=True),

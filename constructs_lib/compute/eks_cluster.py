@@ -33,11 +33,27 @@ from constructs_lib.errors import ValidationError
 from constructs_lib.monitoring.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
-from constructs_lib.security.policy import Principal, Statement, policy_document
+from constructs_lib.security.policy import Principal, Statement, check_role_arn, policy_document
 
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 SUPPORT_TYPES = ("STANDARD", "EXTENDED")
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+ACCESS_POLICIES = (CLUSTER_ADMIN_POLICY, "AmazonEKSAdminPolicy", "AmazonEKSAdminViewPolicy", "AmazonEKSEditPolicy", "AmazonEKSViewPolicy")
+"""The EKS cluster access policies an access entry may carry
+(https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html)."""
+
+
+@dataclass(frozen=True)
+class ClusterAccess:
+    """An IAM role let into the cluster through an EKS access entry, at cluster scope."""
+
+    name: str
+    """Short name of the grant (``deploy``); names the access entry's construct, so the
+    ARN may be a reference to another stack's role."""
+    principal_arn: str
+    """The IAM role (an ARN or a reference to one)."""
+    access_policy: str = CLUSTER_ADMIN_POLICY
+    """One of :data:`ACCESS_POLICIES`. Default: ``AmazonEKSClusterAdminPolicy``."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +83,9 @@ class EksClusterProps:
     refused without it, ``/0`` always refused. Default: none."""
     log_types: tuple[str, ...] = ALL_LOG_TYPES
     """Control-plane log types. Default: all five."""
-    admin_role_arns: tuple[str, ...] = ()
-    """IAM roles given ``AmazonEKSClusterAdminPolicy`` through access entries. Default: none."""
+    access: tuple[ClusterAccess, ...] = ()
+    """IAM roles let into the cluster through access entries. The creator gets no implicit
+    rights, so the role that deploys the Kubernetes stacks must be here. Default: none."""
     addons: tuple[Addon, ...] = ()
     """Managed add-ons; must include ``vpc-cni`` and ``kube-proxy`` (``before_compute=True``)
     and ``coredns``, since EKS installs no unmanaged copies. Default: none (refused)."""
@@ -124,7 +141,7 @@ class EksCluster(Construct):
         self.oidc_provider_arn: str = self.oidc_provider.arn
         self.oidc_provider_url: str = self.oidc_provider.url
 
-        self.access_entries = self._admin_access(props)
+        self.access_entries = self._access_entries(props)
         self.addons: dict[str, aws.eks_addon.EksAddon] = {}
         self._after_compute: list[aws.eks_addon.EksAddon] = []
         for addon in props.addons:
@@ -257,22 +274,21 @@ class EksCluster(Construct):
             tags={"Name": props.node_security_group_name},
         )
 
-    def _admin_access(self, props: EksClusterProps) -> dict[str, aws.eks_access_entry.EksAccessEntry]:
+    def _access_entries(self, props: EksClusterProps) -> dict[str, aws.eks_access_entry.EksAccessEntry]:
         entries = {}
-        for arn in props.admin_role_arns:
-            slug = naming.slug(arn.rpartition("/")[2])
+        for grant in props.access:
             entry = aws.eks_access_entry.EksAccessEntry(
-                self, f"admin-{slug}", cluster_name=self.cluster.name, principal_arn=arn, type="STANDARD"
+                self, f"access-{grant.name}", cluster_name=self.cluster.name, principal_arn=grant.principal_arn, type="STANDARD"
             )
             aws.eks_access_policy_association.EksAccessPolicyAssociation(
                 self,
-                f"admin-{slug}-policy",
+                f"access-{grant.name}-policy",
                 cluster_name=self.cluster.name,
                 principal_arn=entry.principal_arn,
-                policy_arn=f"arn:{self._partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
+                policy_arn=f"arn:{self._partition}:eks::aws:cluster-access-policy/{grant.access_policy}",
                 access_scope=aws.eks_access_policy_association.EksAccessPolicyAssociationAccessScope(type="cluster"),
             )
-            entries[arn] = entry
+            entries[grant.name] = entry
         # Managed node groups need no entry here: EKS creates their EC2_LINUX entries itself.
         return entries
 
@@ -351,7 +367,13 @@ class EksCluster(Construct):
             raise ValidationError(
                 f"{where}: log_types must be distinct values of {list(ALL_LOG_TYPES)}, got {list(props.log_types)!r}"
             )
-        for arn in props.admin_role_arns:
-            if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+", arn):
-                raise ValidationError(f"{where}: admin_role_arns must hold IAM role ARNs, got {arn!r}")
+        access_names = [grant.name for grant in props.access]
+        for grant in props.access:
+            if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", grant.name) or access_names.count(grant.name) > 1:
+                raise ValidationError(f"{where}: access names must be distinct lowercase slugs, got {access_names!r}")
+            if grant.access_policy not in ACCESS_POLICIES:
+                raise ValidationError(
+                    f"{where}: access {grant.name!r}: access_policy must be one of {ACCESS_POLICIES!r}, got {grant.access_policy!r}"
+                )
+            check_role_arn(f"{where}: access {grant.name!r}", "principal_arn", grant.principal_arn)
         validate_addons(where, props.addons, taken_log_groups=(f"/aws/eks/{props.cluster_name}/cluster",))

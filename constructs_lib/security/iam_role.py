@@ -65,7 +65,8 @@ class IamRoleProps:
 class IamRole(Construct):
     """An IAM role, its inline policies and managed-policy attachments.
 
-    Outputs: ``role_arn``, ``role_name``, ``role`` (the ``aws_iam_role``).
+    Outputs: ``role_arn``, ``role_name``, ``role`` (the ``aws_iam_role``), ``inline_policies``
+    (name -> ``aws_iam_role_policy``, for ``depends_on`` of what needs the permissions in place).
     """
 
     def __init__(self, scope: Construct, id_: str, props: IamRoleProps):
@@ -92,9 +93,10 @@ class IamRole(Construct):
             max_session_duration=props.max_session_duration,
             permissions_boundary=props.permissions_boundary_arn,
         )
+        self.inline_policies: dict[str, aws.iam_role_policy.IamRolePolicy] = {}
         for policy in props.inline_policies:
             document = policy_document(self, f"policy-{policy.name}", policy.statements)
-            aws.iam_role_policy.IamRolePolicy(
+            self.inline_policies[policy.name] = aws.iam_role_policy.IamRolePolicy(
                 self, f"inline-{policy.name}", name=policy.name, role=self.role.id, policy=document.json
             )
         for index, arn in enumerate(props.managed_policy_arns):

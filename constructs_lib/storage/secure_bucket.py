@@ -75,6 +75,11 @@ class SecureBucketProps:
     cannot use KMS (e.g. ELB and S3 server access logs)."""
     versioning: bool = True
     """Object versioning. Default: on."""
+    bucket_key_enabled: bool = True
+    """S3 Bucket Key for SSE-KMS: one data key per bucket and period instead of a KMS call per
+    object (cheaper). Default: on. Off where a key policy must tell objects apart: with a
+    bucket key the encryption context S3 sends KMS is the bucket ARN, without it the
+    object ARN (``kms:EncryptionContext:aws:s3:arn``)."""
     lifecycle_rules: tuple[LifecycleRule, ...] = (LifecycleRule(id="default", noncurrent_expiration_days=90),)
     """Default: expire noncurrent versions after 90 days, abort uploads after 7 days."""
     access_log_bucket: str | None = None
@@ -144,7 +149,7 @@ class SecureBucket(Construct):
                         sse_algorithm=props.sse_algorithm,
                         kms_master_key_id=props.kms_key_arn if kms else None,
                     ),
-                    bucket_key_enabled=True if kms else None,
+                    bucket_key_enabled=props.bucket_key_enabled if kms else None,
                 )
             ],
         )

@@ -21,7 +21,6 @@ from sophia_config.types import Model
 
 LogType = Literal[ALL_LOG_TYPES]  # type: ignore[valid-type]
 AddonVersion = Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]
-RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")]
 
 
 def _public_cidr(value: str) -> str:
@@ -78,7 +77,8 @@ class ClusterAutoscalerConfig(Model):
 
 
 class EksConfig(Model):
-    """The EKS cluster: version, API endpoint exposure, logging, administrators, add-ons."""
+    """The EKS cluster: version, API endpoint exposure, logging, add-ons. Its administrators are
+    the roles of the account baseline (``baseline-<env>``), not configuration."""
 
     kubernetes_version: Annotated[str, Field(pattern=r"^1\.\d{2}$")]
     """Kubernetes minor version of the control plane and node groups, e.g. ``"1.33"``."""
@@ -93,10 +93,6 @@ class EksConfig(Model):
     ``endpoint_public_access`` is true, and empty otherwise. ``/0`` is refused."""
     log_types: Annotated[list[LogType], Field(min_length=1)] = list(ALL_LOG_TYPES)
     """Control-plane log types sent to CloudWatch Logs. Default: all five."""
-    admin_role_arns: list[RoleArn] = []
-    """IAM roles given cluster-admin through EKS access entries. The role that
-    deploys the ``ai-workloads`` stack must be listed: the cluster creator gets
-    no implicit admin rights."""
     addons: EksAddonVersions
     cluster_autoscaler: ClusterAutoscalerConfig
 
@@ -112,8 +108,6 @@ class EksConfig(Model):
             )
         if len(set(self.log_types)) != len(self.log_types):
             raise ValueError(f"log_types must not repeat a type, got {self.log_types!r}")
-        if len(set(self.admin_role_arns)) != len(self.admin_role_arns):
-            raise ValueError(f"admin_role_arns must not repeat a role, got {self.admin_role_arns!r}")
         minor = re.match(r"^v(\d+\.\d+)\.", self.addons.kube_proxy).group(1)  # type: ignore[union-attr]
         if minor != self.kubernetes_version:
             raise ValueError(

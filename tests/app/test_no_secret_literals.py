@@ -28,7 +28,8 @@ SECRET_KEY = re.compile(
 # Attributes whose names contain a secret-like word but hold no secret: a switch,
 # a reference to where the secret lives, or a description.
 NOT_A_VALUE = re.compile(
-    r"(^manage_master_user_password$|_(arn|arns|id|ids|name|names|kms_key_id|kms_key_arn|version|enabled|rotation.*)$|"
+    # A "*_type" names a kind (CodeBuild's image_pull_credentials_type: CODEBUILD or SERVICE_ROLE).
+    r"(^manage_master_user_password$|_(arn|arns|id|ids|name|names|kms_key_id|kms_key_arn|version|enabled|type|rotation.*)$|"
     r"^description$|^enable_|^(secret|token)_?(arn|name)$|"
     # EC2 instance metadata: "required" means IMDSv2 session tokens, not a token value.
     r"^http_tokens$)",

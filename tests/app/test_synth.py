@@ -47,7 +47,7 @@ def test_construct_error_during_build_keeps_the_last_output(previous_output, mon
     import stacks
 
     def build_then_fail(app: App, app_config):
-        stacks.StateBootstrapStack(app, app_config.project)
+        stacks.StateBootstrapStack(app, app_config)
         raise ValidationError("SecureBucket bucket: kms_key_arn is required")
 
     monkeypatch.setattr(stacks, "build_app", build_then_fail)

@@ -151,7 +151,8 @@ JOB_PERMISSIONS = {
     ("deploy.yml", "dev"): {"contents": "write", "id-token": "write"},
     ("deploy.yml", "staging"): {"contents": "write", "id-token": "write"},
     ("deploy.yml", "production"): {"contents": "write", "id-token": "write"},
-    ("deploy-environment.yml", "deploy"): {"contents": "write", "id-token": "write"},
+    ("deploy-environment.yml", "deploy"): {"contents": "read", "id-token": "write"},
+    ("deploy-environment.yml", "deploy-kubernetes"): {"contents": "write", "id-token": "write"},
     ("drift.yml", "drift"): {"contents": "read", "id-token": "write"},
 }
 
@@ -284,30 +285,73 @@ def test_deploy_is_progressive_dev_then_staging_then_production():
 def test_each_environment_deploys_in_its_github_environment_with_an_oidc_role():
     workflow = load("deploy-environment.yml")
     assert set(triggers(workflow)) == {"workflow_call"}
-    (job,) = workflow["jobs"].values()
-    assert job["environment"]["name"] == "${{ inputs.environment }}"
-    assert job["permissions"]["id-token"] == "write"
-    credentials = step_using(job, "aws-actions/configure-aws-credentials")
-    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
-    assert set(credentials["with"]) == {"role-to-assume", "aws-region", "role-session-name"}
+    assert set(workflow["jobs"]) == {"deploy", "deploy-kubernetes"}
+    for job in workflow["jobs"].values():
+        # Both jobs: the environment's reviewers approve them, their OIDC subject is environment:<env>.
+        assert job["environment"]["name"] == "${{ inputs.environment }}"
+        assert job["permissions"]["id-token"] == "write"
+        credentials = step_using(job, "aws-actions/configure-aws-credentials")
+        assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+        assert set(credentials["with"]) == {"role-to-assume", "aws-region", "role-session-name"}
+
+
+def order_of(job: dict, *fragments: str) -> list[int]:
+    commands = [s.get("run", "") for s in steps(job)]
+    return [next(i for i, c in enumerate(commands) if fragment in c) for fragment in fragments]
 
 
 def test_each_environment_deploys_waves_then_validates_then_records_the_deployment():
-    (job,) = load("deploy-environment.yml")["jobs"].values()
-    names = [s.get("name", "") for s in steps(job)]
-    commands = [s.get("run", "") for s in steps(job)]
-    deploy = next(i for i, c in enumerate(commands) if 'sophia_infra.deploy "$ENVIRONMENT" --out cdktf.out --approved-by' in c)
-    validate = next(i for i, c in enumerate(commands) if "--check-drift" in c)
-    record = next(i for i, c in enumerate(commands) if 'gh api --method PATCH "repos/$GITHUB_REPOSITORY/git/refs/$ref"' in c)
-    credentials = next(i for i, s in enumerate(steps(job)) if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
-    assert credentials < deploy < validate < record
-    assert "Post-deployment validation" in names[validate]
-    # The reviewed, tested output is deployed, not a fresh synth.
-    assert step_using(job, "actions/download-artifact")["with"]["name"] == "cdktf-out-${{ github.sha }}"
-    assert "make synth" not in "\n".join(commands)
-    # Only the step that moves the tag holds the token; git kept none (persist-credentials).
-    assert [s.get("env", {}).get("GH_TOKEN") for s in steps(job) if "GH_TOKEN" in s.get("env", {})] == ["${{ github.token }}"]
-    assert "GH_TOKEN" in steps(job)[record]["env"]
+    jobs = load("deploy-environment.yml")["jobs"]
+    aws, kubernetes = jobs["deploy"], jobs["deploy-kubernetes"]
+    assert kubernetes["needs"] == "deploy"
+    for job, part in ((aws, "aws"), (kubernetes, "kubernetes")):
+        deploy, validate = order_of(
+            job,
+            f'sophia_infra.deploy "$ENVIRONMENT" --part {part} --out cdktf.out --approved-by',
+            f'--check-drift --part {part} --out cdktf.out',
+        )
+        credentials = next(i for i, s in enumerate(steps(job)) if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
+        assert credentials < deploy < validate
+        assert "Post-deployment validation" in steps(job)[validate]["name"]
+        # The reviewed, tested output is deployed, not a fresh synth.
+        assert any(s.get("with", {}).get("name") == "cdktf-out-${{ github.sha }}" for s in steps(job) if "download-artifact" in s.get("uses", ""))
+        assert "make synth" not in runs(job)
+    # The deployment is recorded once everything, the Kubernetes stacks included, is deployed.
+    (record,) = order_of(kubernetes, 'gh api --method PATCH "repos/$GITHUB_REPOSITORY/git/refs/$ref"')
+    assert record > order_of(kubernetes, "--check-drift --part kubernetes")[0]
+    assert "git/refs" not in runs(aws) and "git push" not in runs(aws) and aws["permissions"]["contents"] == "read"
+    # The Kubernetes job compares with, and rolls back to, the output the first job synthesized.
+    assert kubernetes["env"]["PREVIOUS_ARGS"] == "${{ needs.deploy.outputs.previous-args }}"
+    assert aws["outputs"]["previous-args"] == "${{ steps.previous.outputs.args }}"
+
+
+def codebuild_label(environment: str) -> str:
+    """The runs-on label of the in-VPC runner: ``codebuild-`` and the ci-<env> stack's
+    CodeBuild project name (tests/stacks/test_ci.py ties that name to the stack)."""
+    project = config_mod.load(ROOT / "config").project.name
+    return f"codebuild-{project}-ci-runner-{environment}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+
+
+def test_only_the_kubernetes_jobs_run_inside_the_vpc():
+    jobs = load("deploy-environment.yml")["jobs"]
+    assert jobs["deploy"]["runs-on"] == "ubuntu-latest"
+    assert jobs["deploy-kubernetes"]["runs-on"] == codebuild_label("${{ inputs.environment }}")
+    drift = load("drift.yml")["jobs"]["drift"]
+    assert drift["strategy"]["matrix"]["part"] == ["aws", "kubernetes"]
+    label = "format('codebuild-sophia-ci-runner-{0}-{1}-{2}', matrix.environment, github.run_id, github.run_attempt)"
+    assert drift["runs-on"] == f"${{{{ matrix.part == 'kubernetes' && {label} || 'ubuntu-latest' }}}}"
+    assert codebuild_label("dev").startswith("codebuild-sophia-ci-runner-dev-")
+    # Nothing else reaches for the runner: the synth, test and review jobs stay GitHub-hosted.
+    for name in ("deploy.yml", "pull-request.yml"):
+        for job in load(name)["jobs"].values():
+            assert "codebuild" not in str(job.get("runs-on", "")), name
+
+
+def test_the_in_vpc_job_keeps_no_credentials_and_no_expressions_in_its_scripts():
+    job = load("deploy-environment.yml")["jobs"]["deploy-kubernetes"]
+    assert step_using(job, "actions/checkout")["with"]["persist-credentials"] is False
+    assert "${{" not in runs(job)
+    assert job["permissions"] == {"contents": "write", "id-token": "write"}
 
 
 # --- drift ---------------------------------------------------------------------
@@ -325,4 +369,5 @@ def test_drift_is_scheduled_for_every_environment_and_fails_on_drift():
     # Its own environment: the schedule must never wait for a deployment approval.
     assert job["environment"]["name"] == "${{ matrix.environment }}-drift"
     assert step_using(job, "aws-actions/configure-aws-credentials")["with"]["role-to-assume"] == "${{ vars.AWS_DRIFT_ROLE_ARN }}"
-    assert '--check-drift --out cdktf.out' in runs(job) and "set -o pipefail" in runs(job)
+    assert '--check-drift --part "$PART" --out cdktf.out' in runs(job) and "set -o pipefail" in runs(job)
+    assert job["env"]["PART"] == "${{ matrix.part }}"

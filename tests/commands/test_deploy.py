@@ -326,3 +326,96 @@ def test_check_drift_dry_run_prints_init_and_plan(out, capsys):
     assert lines[0] == f"$ terraform -chdir={out}/stacks/compute-prod init -input=false -no-color"
     assert lines[1].endswith("plan -detailed-exitcode -input=false -lock=false -no-color")
     assert len(lines) == 8
+
+
+# --- the account baseline ---------------------------------------------------------------------
+
+BASELINE_GRAPH = {
+    "baseline-prod": [],
+    "security-prod": [],
+    "compute-prod": ["security-prod", "baseline-prod"],
+}
+
+
+def test_the_pipeline_never_deploys_the_account_baseline(tmp_path):
+    out = write_out(tmp_path / "cdktf.out", BASELINE_GRAPH)
+    plan = deploy.make_plan("prod", policy(), out=out, now=at(2026, 11, 25, 10, 0))
+    assert plan.waves == [["security-prod"], ["compute-prod"]]
+    assert "baseline-prod" not in plan.unchanged and "baseline-prod" not in deploy.render_plan(plan)
+
+
+def test_pipeline_exclusions_match_the_stacks_package():
+    from stacks import PIPELINE_EXCLUDED
+
+    assert deploy.PIPELINE_EXCLUDED == PIPELINE_EXCLUDED
+
+
+def test_check_drift_includes_the_baseline(tmp_path, capsys):
+    out = write_out(tmp_path / "cdktf.out", BASELINE_GRAPH)
+    assert deploy.check_drift(out, "prod", dry_run=True) == 0
+    planned = {line.split("/stacks/")[1].split()[0] for line in capsys.readouterr().out.splitlines() if " plan " in line}
+    assert planned == set(BASELINE_GRAPH)
+
+
+# --- the parts a runner can reach ----------------------------------------------------------
+
+K8S = {"provider": {"kubernetes": [{"host": "x"}], "aws": [{}]}, "resource": {"kubernetes_namespace_v1": {"n": {}}}}
+PARTS_GRAPH = {
+    "baseline-prod": [],
+    "security-prod": [],
+    "compute-prod": ["security-prod", "baseline-prod"],
+    "ci-prod": ["compute-prod"],
+    "ai-workloads-prod": ["compute-prod"],
+    "dashboards-prod": ["ai-workloads-prod"],
+    "monitoring-prod": ["compute-prod"],
+}
+
+
+@pytest.fixture
+def parts_out(tmp_path):
+    return write_out(tmp_path / "cdktf.out", PARTS_GRAPH, {"ai-workloads-prod": K8S})
+
+
+def test_kubernetes_part_is_the_kubernetes_stacks_and_what_depends_on_them(parts_out):
+    plan = deploy.make_plan("prod", policy(), out=parts_out, now=at(2026, 11, 25, 10, 0), part="kubernetes")
+    assert plan.waves == [["ai-workloads-prod"], ["dashboards-prod"]]
+    assert "(kubernetes part)" in deploy.render_plan(plan)
+    aws = deploy.make_plan("prod", policy(), out=parts_out, now=at(2026, 11, 25, 10, 0), part="aws")
+    assert aws.waves == [["security-prod"], ["compute-prod"], ["ci-prod", "monitoring-prod"]]
+
+
+def test_a_change_upstream_redeploys_the_kubernetes_stacks_in_their_part(tmp_path):
+    previous = write_out(tmp_path / "previous", PARTS_GRAPH, {"ai-workloads-prod": K8S})
+    changed = {"ai-workloads-prod": K8S, "compute-prod": {"resource": {"aws_sns_topic": {"t": {"name": "renamed"}}}}}
+    head = write_out(tmp_path / "head", PARTS_GRAPH, changed)
+    now = at(2026, 11, 25, 10, 0)
+    aws = deploy.make_plan("prod", policy(), out=head, now=now, previous_out=previous, part="aws")
+    kubernetes = deploy.make_plan("prod", policy(), out=head, now=now, previous_out=previous, part="kubernetes")
+    assert aws.waves == [["compute-prod"], ["ci-prod", "monitoring-prod"]]
+    assert kubernetes.waves == [["ai-workloads-prod"], ["dashboards-prod"]]
+
+
+def test_check_drift_follows_the_part(parts_out, capsys):
+    assert deploy.check_drift(parts_out, "prod", dry_run=True, part="kubernetes") == 0
+    planned = {line.split("/stacks/")[1].split()[0] for line in capsys.readouterr().out.splitlines() if " plan " in line}
+    assert planned == {"ai-workloads-prod", "dashboards-prod"}
+    assert deploy.check_drift(parts_out, "prod", dry_run=True, part="aws") == 0
+    planned = {line.split("/stacks/")[1].split()[0] for line in capsys.readouterr().out.splitlines() if " plan " in line}
+    assert planned == set(PARTS_GRAPH) - {"ai-workloads-prod", "dashboards-prod"}
+
+
+def test_the_project_puts_only_ai_workloads_on_the_in_vpc_runner(synth_outdir):
+    from sophia_infra.review import loader
+
+    synth = loader.load(synth_outdir)
+    for env in ("dev", "staging", "production"):
+        graph = deploy.environment_graph(synth, env)
+        assert deploy.part_of(synth, graph, "kubernetes") == {f"ai-workloads-{env}"}
+        assert f"baseline-{env}" in deploy.part_of(synth, graph, "aws")
+        assert f"baseline-{env}" not in deploy.environment_graph(synth, env, pipeline=True)
+
+
+def test_cli_refuses_an_unknown_part(capsys):
+    with pytest.raises(SystemExit):
+        deploy.main(["production", "--dry-run", "--part", "gpu"])
+    assert "invalid choice: 'gpu'" in capsys.readouterr().err

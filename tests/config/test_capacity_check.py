@@ -15,8 +15,7 @@ from sophia_config import ConfigError
 from tests.config import test_model
 from tests.conftest import ROOT
 
-# The configuration tests' copy of config/ and their YAML editor.
-config_dir = test_model.config_dir
+# The configuration tests' YAML editor (their copy of config/ is the conftest's config_dir).
 edit = test_model.edit
 
 

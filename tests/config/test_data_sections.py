@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 import sophia_config as config
 from constructs_lib.data.postgres_instance import PostgresSettings
 from constructs_lib.errors import ValidationError
-from tests.config.test_model import edit, rejected
+from tests.config.test_model import edit, move_to_account, rejected
 from tests.conftest import ROOT
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path) -> Path:
-    """A scratch copy of config/ to break."""
-    target = tmp_path / "config"
-    shutil.copytree(ROOT / "config", target)
-    return target
 
 
 def test_committed_values():
@@ -85,7 +75,7 @@ def test_force_destroy_refused_with_deletion_protection(config_dir):
 
 def test_two_recorders_in_one_account_and_region(config_dir):
     def same_account(d):
-        d["aws"]["account_id"] = "111111111111"  # dev's account and region
+        move_to_account(d, "111111111111")  # dev's account and region
 
     path = edit(config_dir, "staging.yaml", same_account)
     message = rejected(config_dir)
@@ -95,7 +85,7 @@ def test_two_recorders_in_one_account_and_region(config_dir):
 
 def test_one_recorder_per_account_is_accepted(config_dir):
     def same_account_no_recorder(d):
-        d["aws"]["account_id"] = "111111111111"
+        move_to_account(d, "111111111111")
         d["drift"].update(record_config=False, include_global_resources=False)
 
     edit(config_dir, "staging.yaml", same_account_no_recorder)
@@ -104,7 +94,7 @@ def test_one_recorder_per_account_is_accepted(config_dir):
 
 def test_global_resources_twice_in_one_account(config_dir):
     def other_region(d):
-        d["aws"].update(account_id="111111111111", region="us-east-1")
+        move_to_account(d, "111111111111", "us-east-1")
 
     edit(config_dir, "staging.yaml", other_region)
     assert "drift.include_global_resources: true" in rejected(config_dir)

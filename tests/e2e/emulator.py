@@ -18,8 +18,19 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-# moto's fixed account; the stacks' allowed_account_ids name the real one.
-MOTO_ACCOUNT_ID = "123456789012"
+
+def _state_account() -> str:
+    from sophia_config import load
+
+    return load(Path(__file__).resolve().parents[2] / "config").project.state.account_id
+
+
+# The one account moto plays, for every request (its MOTO_ACCOUNT_ID): the state account.
+# The backends assume a role there (state.role_arn), and moto moves a session that
+# assumed a role of another account into that account, where the lock table made by
+# state-bootstrap would not exist. Stacks of any environment apply there too; their
+# allowed_account_ids name their real accounts, so the override names this one.
+MOTO_ACCOUNT_ID = _state_account()
 
 # Provider endpoint keys (aws provider 5.x names) sent to the emulator. Anything
 # else is caught by AWS_ENDPOINT_URL, so no request can leave for real AWS.
@@ -56,6 +67,7 @@ class MotoServer:
         env = dict(os.environ)
         # Without it every attachment of an AWS-managed policy (arn:aws:iam::aws:policy/...) fails.
         env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        env["MOTO_ACCOUNT_ID"] = MOTO_ACCOUNT_ID
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [self.executable, "-H", "127.0.0.1", "-p", str(self.port)],

@@ -10,9 +10,10 @@ on each other's effects, so they run in file order):
    fails with the lock error; the first completes and the state stays intact;
 4. a new plan of every stack shows no changes, then the stacks are destroyed.
 
-``SOPHIA_E2E_STACKS`` (default ``security-dev shared-dev networking-dev``)
-chooses the function stacks, upstream first; the last one is the one applied
-concurrently.
+``SOPHIA_E2E_STACKS`` (default ``baseline-dev security-dev shared-dev
+networking-dev``) chooses the function stacks, upstream first; the last one is the
+one applied concurrently. The order for a whole environment is the bootstrap order of
+docs/deployment.md: ``baseline-<env>`` right after ``state-bootstrap``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from tests.e2e.emulator import write_json_override
 pytestmark = pytest.mark.e2e
 
 BOOTSTRAP = "state-bootstrap"
-STACKS = os.environ.get("SOPHIA_E2E_STACKS", "security-dev shared-dev networking-dev").split()
+STACKS = os.environ.get("SOPHIA_E2E_STACKS", "baseline-dev security-dev shared-dev networking-dev").split()
 LOCKED_STACK = STACKS[-1]
 
 # Emulator-only adjustments, by stack, written as override files into the copy.

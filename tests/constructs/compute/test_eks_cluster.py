@@ -12,6 +12,7 @@ from constructs_lib.compute.eks_cluster import (
     ALL_LOG_TYPES,
     Addon,
     AddonServiceAccount,
+    ClusterAccess,
     EksCluster,
     EksClusterProps,
 )
@@ -20,7 +21,8 @@ from constructs_lib.errors import ValidationError
 
 EKS_KEY = "arn:aws:kms:us-west-2:111111111111:key/eks"
 LOGS_KEY = "arn:aws:kms:us-west-2:111111111111:key/logs"
-ADMIN = "arn:aws:iam::111111111111:role/sophia-platform-admin"
+ADMIN = "arn:aws:iam::111111111111:role/sophia-baseline-cluster-admin-role-dev"
+VIEWER = "arn:aws:iam::111111111111:role/sophia-baseline-plan-role-dev"
 
 PROPS = EksClusterProps(
     cluster_name="sophia-compute-eks-dev",
@@ -32,7 +34,7 @@ PROPS = EksClusterProps(
     log_kms_key_arn=LOGS_KEY,
     log_retention_days=30,
     node_security_group_name="sophia-compute-node-sg-dev",
-    admin_role_arns=(ADMIN,),
+    access=(ClusterAccess("cluster-admin", ADMIN), ClusterAccess("plan", VIEWER, access_policy="AmazonEKSAdminViewPolicy")),
     addons=(
         Addon("vpc-cni", "v1.20.1-eksbuild.3", before_compute=True),
         Addon("kube-proxy", "v1.33.3-eksbuild.6", before_compute=True),
@@ -160,12 +162,16 @@ def test_authentication_uses_access_entries_and_lists_admins(out):
         "authentication_mode": "API",
         "bootstrap_cluster_creator_admin_permissions": False,
     }
-    entry = only(out["resource"]["aws_eks_access_entry"])
-    assert entry["principal_arn"] == ADMIN
-    assert entry["type"] == "STANDARD"
-    association = only(out["resource"]["aws_eks_access_policy_association"])
-    assert association["policy_arn"].endswith(":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy")
-    assert association["access_scope"] == {"type": "cluster"}
+    entries = out["resource"]["aws_eks_access_entry"]
+    assert sorted(e["principal_arn"] for e in entries.values()) == sorted([ADMIN, VIEWER])
+    assert {e["type"] for e in entries.values()} == {"STANDARD"}
+    # Each role gets the access policy it was given, at cluster scope, and nothing else.
+    policies = {}
+    for association in out["resource"]["aws_eks_access_policy_association"].values():
+        entry = association["principal_arn"].split(".")[1]
+        policies[entries[entry]["principal_arn"]] = association["policy_arn"].rpartition("/")[2]
+        assert association["access_scope"] == {"type": "cluster"}
+    assert policies == {ADMIN: "AmazonEKSClusterAdminPolicy", VIEWER: "AmazonEKSAdminViewPolicy"}
     assert "kubernetes_config_map" not in json.dumps(out)  # no aws-auth ConfigMap
 
 
@@ -264,8 +270,12 @@ def test_cluster_validation_names_the_value():
         synth(replace(PROPS, kubernetes_version="1.33.1"), with_nodes=False)
     with pytest.raises(ValidationError, match="log_types must be distinct values.*'kubelet'"):
         synth(replace(PROPS, log_types=("api", "kubelet")), with_nodes=False)
-    with pytest.raises(ValidationError, match="admin_role_arns must hold IAM role ARNs, got 'arn:aws:iam::111111111111:user/bob'"):
-        synth(replace(PROPS, admin_role_arns=("arn:aws:iam::111111111111:user/bob",)), with_nodes=False)
+    with pytest.raises(ValidationError, match="principal_arn must be an IAM role ARN, got 'arn:aws:iam::111111111111:user/bob'"):
+        synth(replace(PROPS, access=(ClusterAccess("bob", "arn:aws:iam::111111111111:user/bob"),)), with_nodes=False)
+    with pytest.raises(ValidationError, match="access_policy must be one of .*, got 'AmazonEKSEverythingPolicy'"):
+        synth(replace(PROPS, access=(ClusterAccess("x", ADMIN, "AmazonEKSEverythingPolicy"),)), with_nodes=False)
+    with pytest.raises(ValidationError, match=r"access names must be distinct lowercase slugs, got \['a', 'a'\]"):
+        synth(replace(PROPS, access=(ClusterAccess("a", ADMIN), ClusterAccess("a", VIEWER))), with_nodes=False)
 
 
 # --- general node group -------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from constructs_lib.naming import NamingError
@@ -12,6 +14,7 @@ PROPS = StateStoreProps(
     bucket_name="sophia-terraform-state-111111111111",
     lock_table_name="sophia-terraform-locks",
     kms_alias="alias/sophia-terraform-state",
+    region="us-west-2",
 )
 
 
@@ -62,4 +65,4 @@ def test_old_state_versions_are_kept_for_the_configured_days(out):
 
 def test_lock_table_name_is_checked():
     with pytest.raises(NamingError, match="DYNAMODB_TABLE"):
-        synth(lambda stack: StateStore(stack, "state", StateStoreProps(PROPS.bucket_name, "no spaces allowed", PROPS.kms_alias)))
+        synth(lambda stack: StateStore(stack, "state", replace(PROPS, lock_table_name="no spaces allowed")))

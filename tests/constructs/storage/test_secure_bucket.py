@@ -59,6 +59,13 @@ def test_sse_kms_with_bucket_key(default_bucket):
     assert rule["bucket_key_enabled"] is True
 
 
+def test_bucket_key_can_be_turned_off_for_per_object_encryption_context():
+    out = synth(SecureBucketProps(bucket_name="sophia-test-bucket-dev", kms_key_arn=KEY, bucket_key_enabled=False))
+    sse = only(out["resource"]["aws_s3_bucket_server_side_encryption_configuration"])
+    assert sse["rule"][0]["bucket_key_enabled"] is False
+    assert sse["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+
+
 def test_versioning_on_by_default(default_bucket):
     versioning = only(default_bucket["resource"]["aws_s3_bucket_versioning"])
     assert versioning["versioning_configuration"]["status"] == "Enabled"
