@@ -2,21 +2,20 @@
 
 Layer: between the construct library and the stacks. It may import
 ``constructs_lib`` (for the library's value types and limits), never ``stacks``
-or the commands. ``model`` holds the two files' top-level models and
-``load()``; ``sections/<area>.py`` one model per section of an environment file;
+or the commands. ``model`` holds the two files' top-level models; ``loader`` reads
+them (``load()``); ``cross_checks`` and ``capacity_check`` the rules checked once every
+file is parsed; ``sections/<area>.py`` one model per section of an environment file;
 ``types`` the shared field types.
 """
 
+from sophia_config.loader import ENV_NAME_PATTERN, PROJECT_FILE, load
 from sophia_config.model import (
-    ENV_NAME_PATTERN,
-    PROJECT_FILE,
     AppConfig,
     ConfigError,
     DeploymentPolicy,
     Environment,
     EnvironmentConfig,
     ProjectConfig,
-    load,
 )
 
 __all__ = [

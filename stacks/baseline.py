@@ -33,31 +33,65 @@ from constructs_lib.providers import aws
 from constructs_lib.security.iam_role import IamRole, IamRoleProps, InlinePolicy
 from constructs_lib.security.policy import Principal
 from stacks.base import EnvironmentStack, StackContext
+from stacks.outputs import export
 
 
 class BaselineStack(EnvironmentStack):
+    """Exposes ``deploy_role`` and ``plan_role`` (:class:`GithubActionsRole`), ``cluster_admin_role``
+    (:class:`IamRole`), ``oidc_provider`` and ``trail``; the compute stack reads the roles' ``role_arn``."""
+
     function = "baseline"
 
     def __init__(self, scope: Construct, ctx: StackContext):
         super().__init__(scope, ctx)
-        cfg, name = ctx.config, self.naming.name
+        cfg, env = ctx.config, ctx.env_name
         partition = aws.data_aws_partition.DataAwsPartition(self, "partition").partition
-        scope_ = policies.AccountScope(
+        account = policies.AccountScope(
             partition=partition,
             region=cfg.aws.region,
             account_id=cfg.aws.account_id,
             project=ctx.project.name,
-            environment=ctx.env_name,
+            environment=env,
         )
-        # The configuration model refuses an environment without its state role.
-        state_role_arn = cfg.state.role_arn or ""
-        repository = ctx.project.github.repository
-        read_only = f"arn:{partition}:iam::aws:policy/{policies.READ_ONLY_POLICY}"
         role_names = {
-            kind: name("baseline", f"{kind}-role", kind=ResourceKind.IAM_ROLE) for kind in ("deploy", "plan", "cluster-admin")
+            kind: self.naming.name("baseline", f"{kind}-role", kind=ResourceKind.IAM_ROLE)
+            for kind in ("deploy", "plan", "cluster-admin")
         }
 
-        self.trail = CloudTrailTrail(
+        self.trail = self._create_trail(ctx)
+        self.oidc_provider = GithubOidcProvider(
+            self, "github-oidc", GithubOidcProviderProps(create=cfg.baseline.github_oidc_provider)
+        )
+        self.deploy_role = self._create_deploy_role(ctx, account, role_names)
+        self.plan_role = self._create_plan_role(ctx, account, role_names["plan"])
+        self.cluster_admin_role = self._create_cluster_admin_role(ctx, account, role_names["cluster-admin"])
+
+        self._outputs(env)
+
+    def _outputs(self, env: str) -> None:
+        # The pipeline's roles: variables of the GitHub environments their jobs run in.
+        deploy_variable = f"GitHub environment {env}: variable AWS_DEPLOY_ROLE_ARN"
+        plan_variable = f"GitHub environment {env}-drift: variable AWS_DRIFT_ROLE_ARN"
+        export(self, self.deploy_role, prefix="deploy_", role_arn=deploy_variable)
+        export(self, self.plan_role, prefix="plan_", role_arn=plan_variable)
+        export(
+            self, self.cluster_admin_role, prefix="cluster_admin_", role_arn="Cluster administrators assume it (kubectl)"
+        )
+        export(
+            self, self.oidc_provider, prefix="github_oidc_", provider_arn="IAM OIDC provider for GitHub Actions tokens"
+        )
+        export(self, self.trail, trail_arn="Multi-region CloudTrail trail of the account")
+        export(
+            self,
+            self.trail,
+            prefix="trail_",
+            bucket_name="S3 bucket of the trail's log files",
+            log_group_name="CloudWatch Logs copy of the trail",
+        )
+
+    def _create_trail(self, ctx: StackContext) -> CloudTrailTrail:
+        cfg, name = ctx.config, self.naming.name
+        return CloudTrailTrail(
             self,
             "trail",
             CloudTrailTrailProps(
@@ -73,70 +107,76 @@ class BaselineStack(EnvironmentStack):
                 force_destroy=cfg.storage.force_destroy_buckets,
             ),
         )
-        self.oidc_provider = GithubOidcProvider(
-            self, "github-oidc", GithubOidcProviderProps(create=cfg.baseline.github_oidc_provider)
-        )
-        iam = f"arn:{partition}:iam::{cfg.aws.account_id}"
+
+    def _create_deploy_role(
+        self, ctx: StackContext, account: policies.AccountScope, role_names: dict[str, str]
+    ) -> GithubActionsRole:
+        env, iam = ctx.env_name, _iam_prefix(account)
+        # What the deploy role must not touch: the baseline that defines it.
         protected = policies.Baseline(
-            role_arns=tuple(
-                f"{iam}:role/{n}" for n in (*role_names.values(), self.trail.delivery_role_name)
-            ),
+            role_arns=tuple(f"{iam}:role/{n}" for n in (*role_names.values(), self.trail.delivery_role_name)),
             oidc_provider_arn=f"{iam}:oidc-provider/{GITHUB_OIDC_HOST}",
             trail_bucket_arn=self.trail.bucket_arn,
             trail_log_group_arn=self.trail.log_group_arn,
             trail_key_arn=self.trail.key_arn,
         )
-        self.deploy_role = GithubActionsRole(
+        return GithubActionsRole(
             self,
             "deploy-role",
             GithubActionsRoleProps(
                 role_name=role_names["deploy"],
-                description=f"GitHub Actions deploys {ctx.env_name} (environment {ctx.env_name}, its reviewers approve)",
+                description=f"GitHub Actions deploys {env} (environment {env}, its reviewers approve)",
                 provider_arn=self.oidc_provider.provider_arn,
-                repository=repository,
-                subjects=(f"environment:{ctx.env_name}",),
-                managed_policy_arns=(read_only,),
-                inline_policies=(InlinePolicy("deploy", policies.deploy_statements(scope_, state_role_arn, protected)),),
+                repository=ctx.project.github.repository,
+                subjects=(f"environment:{env}",),
+                managed_policy_arns=(_read_only(account),),
+                inline_policies=(
+                    InlinePolicy("deploy", policies.deploy_statements(account, _state_role_arn(ctx), protected)),
+                ),
                 # A deployment of every stack (EKS, RDS blue/green) outlasts the default hour.
                 max_session_duration=4 * 3600,
             ),
         )
-        plan_subjects = (f"environment:{ctx.env_name}-drift",) + (("pull_request",) if cfg.baseline.pull_request_plans else ())
-        self.plan_role = GithubActionsRole(
+
+    def _create_plan_role(self, ctx: StackContext, account: policies.AccountScope, role_name: str) -> GithubActionsRole:
+        env, pull_requests = ctx.env_name, ctx.config.baseline.pull_request_plans
+        return GithubActionsRole(
             self,
             "plan-role",
             GithubActionsRoleProps(
-                role_name=role_names["plan"],
-                description=f"Read-only plans of {ctx.env_name}: the drift job" + (", pull requests" if cfg.baseline.pull_request_plans else ""),
+                role_name=role_name,
+                description=f"Read-only plans of {env}: the drift job" + (", pull requests" if pull_requests else ""),
                 provider_arn=self.oidc_provider.provider_arn,
-                repository=repository,
-                subjects=plan_subjects,
-                managed_policy_arns=(read_only,),
-                inline_policies=(InlinePolicy("plan", policies.plan_statements(scope_, state_role_arn)),),
+                repository=ctx.project.github.repository,
+                subjects=(f"environment:{env}-drift",) + (("pull_request",) if pull_requests else ()),
+                managed_policy_arns=(_read_only(account),),
+                inline_policies=(InlinePolicy("plan", policies.plan_statements(account, _state_role_arn(ctx))),),
             ),
         )
-        self.cluster_admin_role = IamRole(
+
+    def _create_cluster_admin_role(self, ctx: StackContext, account: policies.AccountScope, role_name: str) -> IamRole:
+        return IamRole(
             self,
             "cluster-admin-role",
             IamRoleProps(
-                role_name=role_names["cluster-admin"],
+                role_name=role_name,
                 description=f"Kubernetes cluster-admin of the {ctx.env_name} EKS cluster (EKS access entry)",
                 # The account's own IAM (SSO permission sets, administrators) decides who
                 # may assume it; the role carries no AWS permissions beyond finding clusters.
-                assumed_by=(Principal("AWS", (f"{iam}:root",)),),
-                inline_policies=(InlinePolicy("find-clusters", policies.cluster_admin_statements(scope_)),),
+                assumed_by=(Principal("AWS", (f"{_iam_prefix(account)}:root",)),),
+                inline_policies=(InlinePolicy("find-clusters", policies.cluster_admin_statements(account)),),
             ),
         )
 
-        # The contract other stacks read (compute: the cluster's access entries).
-        self.deploy_role_arn: str = self.deploy_role.role_arn
-        self.plan_role_arn: str = self.plan_role.role_arn
-        self.cluster_admin_role_arn: str = self.cluster_admin_role.role_arn
 
-        self.output("deploy_role_arn", self.deploy_role_arn, f"GitHub environment {ctx.env_name}: variable AWS_DEPLOY_ROLE_ARN")
-        self.output("plan_role_arn", self.plan_role_arn, f"GitHub environment {ctx.env_name}-drift: variable AWS_DRIFT_ROLE_ARN")
-        self.output("cluster_admin_role_arn", self.cluster_admin_role_arn, "Cluster administrators assume it (kubectl)")
-        self.output("github_oidc_provider_arn", self.oidc_provider.provider_arn, "IAM OIDC provider for GitHub Actions tokens")
-        self.output("trail_arn", self.trail.trail_arn, "Multi-region CloudTrail trail of the account")
-        self.output("trail_bucket_name", self.trail.bucket_name, "S3 bucket of the trail's log files")
-        self.output("trail_log_group_name", self.trail.log_group_name, "CloudWatch Logs copy of the trail")
+def _iam_prefix(account: policies.AccountScope) -> str:
+    return f"arn:{account.partition}:iam::{account.account_id}"
+
+
+def _read_only(account: policies.AccountScope) -> str:
+    return f"arn:{account.partition}:iam::aws:policy/{policies.READ_ONLY_POLICY}"
+
+
+def _state_role_arn(ctx: StackContext) -> str:
+    # The configuration model refuses an environment without its state role.
+    return ctx.config.state.role_arn or ""

@@ -15,10 +15,13 @@ from constructs_lib.naming import ResourceKind
 from stacks.base import EnvironmentStack, StackContext
 from stacks.compute import ComputeStack
 from stacks.networking import NetworkingStack
+from stacks.outputs import export
 from stacks.security import SecurityStack
 
 
 class CiStack(EnvironmentStack):
+    """Exposes ``runner`` (:class:`GithubActionsRunner`)."""
+
     function = "ci"
 
     def __init__(
@@ -41,8 +44,8 @@ class CiStack(EnvironmentStack):
                 project_name=project_name,
                 repository=ctx.project.github.repository,
                 connection_arn=runner_cfg.connection_arn,
-                vpc_id=networking.vpc_id,
-                subnet_ids=networking.private_subnet_ids,
+                vpc_id=networking.network.vpc_id,
+                subnet_ids=networking.network.private_subnet_ids,
                 security_group_name=name("ci", "runner-sg", kind=ResourceKind.SECURITY_GROUP),
                 role_name=name("ci", "runner-role", kind=ResourceKind.IAM_ROLE),
                 log_group_name=f"/aws/codebuild/{project_name}",
@@ -56,12 +59,17 @@ class CiStack(EnvironmentStack):
             ),
         )
         self.runner.allow_https_to(
-            "cluster-api", compute.cluster_security_group_id, "Kubernetes API, from the in-VPC CI runners"
+            "cluster-api", compute.cluster.cluster_security_group_id, "Kubernetes API, from the in-VPC CI runners"
         )
-        self.output("runner_project_name", self.runner.project_name, "CodeBuild project running the in-VPC GitHub Actions jobs")
-        self.output(
-            "runner_label",
-            self.runner.runner_label,
-            "runs-on label prefix of the jobs that need the private EKS API (then -<run_id>-<run_attempt>)",
+        export(
+            self,
+            self.runner,
+            runner_label="runs-on label prefix of the jobs that need the private EKS API (then -<run_id>-<run_attempt>)",
         )
-        self.output("runner_security_group_id", self.runner.security_group_id, "Security group of the runners (admitted to the EKS API on 443)")
+        export(
+            self,
+            self.runner,
+            prefix="runner_",
+            project_name="CodeBuild project running the in-VPC GitHub Actions jobs",
+            security_group_id="Security group of the runners (admitted to the EKS API on 443)",
+        )

@@ -78,7 +78,31 @@ class CloudTrailTrail(Construct):
         trail_arn = f"arn:{partition}:cloudtrail:{props.region}:{account}:trail/{props.trail_name}"
         this_trail = Condition("StringEquals", "aws:SourceArn", (trail_arn,))
 
-        self.key = KmsKey(
+        self.key = self._create_key(props, partition, account, this_trail)
+        self.bucket = self._create_bucket(props, partition, account, this_trail)
+        self.log_group = EncryptedLogGroup(
+            self,
+            "log-group",
+            EncryptedLogGroupProps(
+                name=props.log_group_name, retention_days=props.log_retention_days, kms_key_arn=self.key.key_arn
+            ),
+        )
+        self.delivery_role = self._create_delivery_role(props, this_trail)
+        self.trail = self._create_trail(props)
+
+        self.trail_arn: str = self.trail.arn
+        self.trail_name: str = self.trail.name
+        self.bucket_name: str = self.bucket.bucket_name
+        self.bucket_arn: str = self.bucket.bucket_arn
+        self.key_arn: str = self.key.key_arn
+        self.log_group_name: str = self.log_group.log_group_name
+        self.log_group_arn: str = self.log_group.log_group_arn
+        self.delivery_role_name: str = props.delivery_role_name
+
+    # --- pieces ---------------------------------------------------------------------------
+
+    def _create_key(self, props: CloudTrailTrailProps, partition: str, account: str, this_trail: Condition) -> KmsKey:
+        return KmsKey(
             self,
             "kms",
             KmsKeyProps(
@@ -104,7 +128,9 @@ class CloudTrailTrail(Construct):
                 ),
             ),
         )
-        self.bucket = SecureBucket(
+
+    def _create_bucket(self, props: CloudTrailTrailProps, partition: str, account: str, this_trail: Condition) -> SecureBucket:
+        return SecureBucket(
             self,
             "bucket",
             SecureBucketProps(
@@ -123,14 +149,9 @@ class CloudTrailTrail(Construct):
                 extra_policy_statements=self._delivery_statements(props, partition, account, this_trail),
             ),
         )
-        self.log_group = EncryptedLogGroup(
-            self,
-            "log-group",
-            EncryptedLogGroupProps(
-                name=props.log_group_name, retention_days=props.log_retention_days, kms_key_arn=self.key.key_arn
-            ),
-        )
-        self.delivery_role = IamRole(
+
+    def _create_delivery_role(self, props: CloudTrailTrailProps, this_trail: Condition) -> IamRole:
+        return IamRole(
             self,
             "delivery-role",
             IamRoleProps(
@@ -152,7 +173,9 @@ class CloudTrailTrail(Construct):
                 ),
             ),
         )
-        self.trail = aws.cloudtrail.Cloudtrail(
+
+    def _create_trail(self, props: CloudTrailTrailProps) -> aws.cloudtrail.Cloudtrail:
+        return aws.cloudtrail.Cloudtrail(
             self,
             "trail",
             name=props.trail_name,
@@ -168,14 +191,6 @@ class CloudTrailTrail(Construct):
             # CreateTrail checks that it may write to the bucket and the group.
             depends_on=[self.bucket.policy, self.delivery_role.role, *self.delivery_role.inline_policies.values()],
         )
-        self.trail_arn: str = self.trail.arn
-        self.trail_name: str = self.trail.name
-        self.bucket_name: str = self.bucket.bucket_name
-        self.bucket_arn: str = self.bucket.bucket_arn
-        self.key_arn: str = self.key.key_arn
-        self.log_group_name: str = self.log_group.log_group_name
-        self.log_group_arn: str = self.log_group.log_group_arn
-        self.delivery_role_name: str = props.delivery_role_name
 
     @staticmethod
     def _delivery_statements(

@@ -92,26 +92,7 @@ class GithubActionsRunner(Construct):
         account = identity.account_id
         project_arn = f"arn:{partition}:codebuild:{region}:{account}:project/{props.project_name}"
 
-        self.security_group = aws.security_group.SecurityGroup(
-            self,
-            "security-group",
-            name=props.security_group_name,
-            description=f"CodeBuild GitHub Actions runner {props.project_name}: HTTPS out, nothing in",
-            vpc_id=props.vpc_id,
-            tags={"Name": props.security_group_name},
-        )
-        # GitHub, the package registries and the AWS APIs are HTTPS; DNS goes to the VPC
-        # resolver, which security groups do not filter.
-        aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
-            self,
-            "egress-https",
-            security_group_id=self.security_group.id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4="0.0.0.0/0",
-            description="HTTPS: GitHub, package registries, AWS APIs",
-        )
+        self.security_group = self._create_security_group(props)
         self.log_group = EncryptedLogGroup(
             self,
             "log-group",
@@ -136,7 +117,69 @@ class GithubActionsRunner(Construct):
                 ),
             ),
         )
-        self.project = aws.codebuild_project.CodebuildProject(
+        self.project = self._create_project(props)
+        self.webhook = aws.codebuild_webhook.CodebuildWebhook(
+            self,
+            "webhook",
+            project_name=self.project.name,
+            build_type="BUILD",
+            filter_group=[
+                aws.codebuild_webhook.CodebuildWebhookFilterGroup(
+                    filter=[aws.codebuild_webhook.CodebuildWebhookFilterGroupFilter(type="EVENT", pattern="WORKFLOW_JOB_QUEUED")]
+                )
+            ],
+        )
+
+        self.project_name: str = self.project.name
+        self.project_arn: str = self.project.arn
+        self.runner_label: str = f"codebuild-{props.project_name}"
+        self.security_group_id: str = self.security_group.id
+        self.role_arn: str = self.role.role_arn
+        self.log_group_name: str = self.log_group.log_group_name
+
+    def allow_https_to(self, id_: str, security_group_id: str, description: str):
+        """Admit the runners on TCP 443 into ``security_group_id`` (e.g. the EKS cluster's).
+
+        Returns the ``aws_vpc_security_group_ingress_rule``, created in this construct so
+        that it goes with the runner."""
+        return aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+            self,
+            f"https-to-{id_}",
+            security_group_id=security_group_id,
+            referenced_security_group_id=self.security_group.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description=description,
+        )
+
+    # --- pieces ---------------------------------------------------------------------------
+
+    def _create_security_group(self, props: GithubActionsRunnerProps) -> aws.security_group.SecurityGroup:
+        group = aws.security_group.SecurityGroup(
+            self,
+            "security-group",
+            name=props.security_group_name,
+            description=f"CodeBuild GitHub Actions runner {props.project_name}: HTTPS out, nothing in",
+            vpc_id=props.vpc_id,
+            tags={"Name": props.security_group_name},
+        )
+        # GitHub, the package registries and the AWS APIs are HTTPS; DNS goes to the VPC
+        # resolver, which security groups do not filter.
+        aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+            self,
+            "egress-https",
+            security_group_id=group.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
+            description="HTTPS: GitHub, package registries, AWS APIs",
+        )
+        return group
+
+    def _create_project(self, props: GithubActionsRunnerProps) -> aws.codebuild_project.CodebuildProject:
+        return aws.codebuild_project.CodebuildProject(
             self,
             "project",
             name=props.project_name,
@@ -172,39 +215,6 @@ class GithubActionsRunner(Construct):
             concurrent_build_limit=props.concurrent_build_limit,
             # CreateProject checks the role can describe the VPC.
             depends_on=list(self.role.inline_policies.values()),
-        )
-        self.webhook = aws.codebuild_webhook.CodebuildWebhook(
-            self,
-            "webhook",
-            project_name=self.project.name,
-            build_type="BUILD",
-            filter_group=[
-                aws.codebuild_webhook.CodebuildWebhookFilterGroup(
-                    filter=[aws.codebuild_webhook.CodebuildWebhookFilterGroupFilter(type="EVENT", pattern="WORKFLOW_JOB_QUEUED")]
-                )
-            ],
-        )
-        self.project_name: str = self.project.name
-        self.project_arn: str = self.project.arn
-        self.runner_label: str = f"codebuild-{props.project_name}"
-        self.security_group_id: str = self.security_group.id
-        self.role_arn: str = self.role.role_arn
-        self.log_group_name: str = self.log_group.log_group_name
-
-    def allow_https_to(self, id_: str, security_group_id: str, description: str):
-        """Admit the runners on TCP 443 into ``security_group_id`` (e.g. the EKS cluster's).
-
-        Returns the ``aws_vpc_security_group_ingress_rule``, created in this construct so
-        that it goes with the runner."""
-        return aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
-            self,
-            f"https-to-{id_}",
-            security_group_id=security_group_id,
-            referenced_security_group_id=self.security_group.id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            description=description,
         )
 
     def _statements(self, service: str, partition: str, region: str, account: str) -> tuple[Statement, ...]:

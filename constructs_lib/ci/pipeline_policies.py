@@ -100,6 +100,32 @@ _OIDC_PROVIDER_WRITE = (
     "iam:UpdateOpenIDConnectProviderThumbprint",
 )
 
+_AUDIT_TRAIL_WRITES = (
+    "kms:CreateGrant",
+    "kms:DeleteAlias",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:UpdateAlias",
+    "logs:AssociateKmsKey",
+    "logs:DeleteLogGroup",
+    "logs:DeleteLogStream",
+    "logs:DeleteRetentionPolicy",
+    "logs:DisassociateKmsKey",
+    "logs:PutRetentionPolicy",
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutObject",
+)
+"""What would switch off or rewrite the audit trail: its key, its log group, its bucket and files."""
+
 DATA_READS = (
     "dynamodb:BatchGetItem",
     "dynamodb:GetItem",
@@ -167,10 +193,21 @@ def project_secrets(scope: AccountScope) -> tuple[Statement, ...]:
 
 
 def deploy_statements(scope: AccountScope, state_role_arn: str, baseline: Baseline) -> tuple[Statement, ...]:
-    """The deploy role's inline policy (besides ``ReadOnlyAccess``)."""
-    iam = f"arn:{scope.partition}:iam::{scope.account_id}"
+    """The deploy role's inline policy (besides ``ReadOnlyAccess``): what the stacks manage,
+    then a ``Deny`` of the baseline that defines the role."""
     return (
         assume_state_role(state_role_arn),
+        *_deployed_resources(scope),
+        *project_secrets(scope),
+        *protect_baseline(baseline),
+    )
+
+
+def _deployed_resources(scope: AccountScope) -> tuple[Statement, ...]:
+    """The services the function stacks manage, IAM on the project's own names, and the
+    service-side identities a deployment creates or passes."""
+    iam = f"arn:{scope.partition}:iam::{scope.account_id}"
+    return (
         Statement(sid="DeployedServices", actions=DEPLOYED_SERVICES, resources=("*",)),
         Statement(
             sid="ProjectIam",
@@ -212,9 +249,13 @@ def deploy_statements(scope: AccountScope, state_role_arn: str, baseline: Baseli
             resources=(f"{iam}:role/aws-service-role/*",),
             conditions=(Condition("StringEquals", "iam:AWSServiceName", SERVICE_LINKED_ROLES),),
         ),
-        *project_secrets(scope),
-        # An explicit Deny wins over every Allow above: the pipeline cannot widen its own
-        # trust or permissions, nor switch off or rewrite the audit trail.
+    )
+
+
+def protect_baseline(baseline: Baseline) -> tuple[Statement, ...]:
+    """An explicit Deny wins over every Allow: the pipeline cannot widen its own trust or
+    permissions, nor switch off or rewrite the audit trail."""
+    return (
         Statement(
             sid="ProtectBaselineIdentities",
             effect="Deny",
@@ -224,30 +265,7 @@ def deploy_statements(scope: AccountScope, state_role_arn: str, baseline: Baseli
         Statement(
             sid="ProtectAuditTrail",
             effect="Deny",
-            actions=(
-                "kms:CreateGrant",
-                "kms:DeleteAlias",
-                "kms:DisableKey",
-                "kms:DisableKeyRotation",
-                "kms:PutKeyPolicy",
-                "kms:ScheduleKeyDeletion",
-                "kms:UpdateAlias",
-                "logs:AssociateKmsKey",
-                "logs:DeleteLogGroup",
-                "logs:DeleteLogStream",
-                "logs:DeleteRetentionPolicy",
-                "logs:DisassociateKmsKey",
-                "logs:PutRetentionPolicy",
-                "s3:DeleteBucket",
-                "s3:DeleteBucketPolicy",
-                "s3:DeleteObject",
-                "s3:DeleteObjectVersion",
-                "s3:PutBucketPolicy",
-                "s3:PutBucketVersioning",
-                "s3:PutEncryptionConfiguration",
-                "s3:PutLifecycleConfiguration",
-                "s3:PutObject",
-            ),
+            actions=_AUDIT_TRAIL_WRITES,
             resources=(
                 baseline.trail_key_arn,
                 baseline.trail_log_group_arn,

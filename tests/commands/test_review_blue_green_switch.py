@@ -26,9 +26,11 @@ KEY = "arn:aws:kms:us-west-2:333333333333:key/0b1c2d3e-aaaa-bbbb-cccc-0000000000
 UPSTREAM = dict(
     security=SimpleNamespace(kms_key_arn=lambda purpose: KEY),
     networking=SimpleNamespace(
-        vpc_id="vpc-0123456789abcdef0", database_subnet_ids=["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
+        network=SimpleNamespace(
+            vpc_id="vpc-0123456789abcdef0", database_subnet_ids=["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
+        )
     ),
-    compute=SimpleNamespace(node_security_group_id="sg-0cccccccccccccccc"),
+    compute=SimpleNamespace(cluster=SimpleNamespace(node_security_group_id="sg-0cccccccccccccccc")),
 )
 STACK = "data-production"
 BLUE, GREEN = "sophia-data-postgres-production-blue", "sophia-data-postgres-production-green"

@@ -19,16 +19,21 @@ TOPIC = "arn:aws:sns:us-west-2:111111111111:sophia-shared-alarms-dev"
 LOGS_KEY = "arn:aws:kms:us-west-2:111111111111:key/0b1c2d3e-aaaa-bbbb-cccc-00000000000a"
 UPSTREAM = dict(
     security=SimpleNamespace(kms_key_arn=lambda purpose: {"logs": LOGS_KEY}[purpose]),
-    shared=SimpleNamespace(alarm_topic_arn=TOPIC),
+    shared=SimpleNamespace(alarm_topic=SimpleNamespace(topic_arn=TOPIC)),
     compute=SimpleNamespace(
-        cluster_name="sophia-compute-eks-dev",
-        general_node_group_name="sophia-compute-general-dev",
+        cluster=SimpleNamespace(
+            cluster_name="sophia-compute-eks-dev", log_group_name="/aws/eks/sophia-compute-eks-dev/cluster"
+        ),
+        general_nodes=SimpleNamespace(node_group_name="sophia-compute-general-dev"),
         container_insights_log_groups=container_insights_log_groups("sophia-compute-eks-dev"),
-        control_plane_log_group_name="/aws/eks/sophia-compute-eks-dev/cluster",
     ),
-    data=SimpleNamespace(active_database_identifier="sophia-data-postgres-dev-blue"),
-    ai_ml=SimpleNamespace(gpu_node_group_name="sophia-ai-gpu-dev", opensearch_domain_name="sophia-vec-dev"),
-    ai_workloads=SimpleNamespace(model_service_names={"bert-base": "model-bert-base", "roberta-large": "model-roberta-large", "gpt-j": "model-gpt-j"}),
+    data=SimpleNamespace(database=SimpleNamespace(active_database_identifier="sophia-data-postgres-dev-blue")),
+    ai_ml=SimpleNamespace(
+        gpu_nodes=SimpleNamespace(node_group_name="sophia-ai-gpu-dev"),
+        vector_database=SimpleNamespace(domain_name="sophia-vec-dev"),
+    ),
+    # Only the names are read (which models are deployed).
+    ai_workloads=SimpleNamespace(models=dict.fromkeys(("bert-base", "roberta-large", "gpt-j"))),
 )
 
 
