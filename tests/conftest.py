@@ -29,12 +29,15 @@ ROOT = Path(__file__).resolve().parents[1]
 # As make synth and cdktf.json run the app: without jsii's runtime type checks (-O).
 SYNTH_FLAGS = ("-O",)
 
-# Background synths, by the fixture that waits for one: (environment overrides, Python flags).
-# The second synth keeps jsii's type checks: byte-identical output also shows -O changes nothing.
+# Background synths, by the fixture that waits for one: (environment overrides, Python
+# flags, whether to run it at a lower priority). The second synth keeps jsii's type
+# checks: byte-identical output also shows -O changes nothing. Only the last one needed
+# yields the CPU: the eager one (~13 s of CPU) is the suite's longest task, the first is
+# read by the middle tier of tests (see pytest_collection_modifyitems).
 _RUNS = {
-    "eager_synth_outdir": ({"SOPHIA_EAGER_PROVIDERS": "1"}, ()),
-    "synth_outdir": ({}, SYNTH_FLAGS),
-    "second_synth_outdir": ({}, ()),
+    "eager_synth_outdir": ({"SOPHIA_EAGER_PROVIDERS": "1"}, (), False),
+    "synth_outdir": ({}, SYNTH_FLAGS, False),
+    "second_synth_outdir": ({}, (), True),
 }
 _runs: dict[str, tuple[subprocess.Popen, Path]] = {}
 
@@ -48,8 +51,8 @@ def start_synth(
 ) -> subprocess.Popen:
     """Start ``python main.py`` writing to ``outdir`` (optionally with another config dir).
 
-    A ``background`` synth runs at a lower priority: the tests that run meanwhile, in the
-    pytest process, are the suite's longest chain and should not wait for a core."""
+    A ``background`` synth runs at a lower priority, so that the tests running meanwhile
+    in the pytest process do not wait for a core."""
     env = {**os.environ, "CDKTF_OUTDIR": str(outdir), **(extra_env or {})}
     if config_dir is not None:
         env["SOPHIA_CONFIG_DIR"] = str(config_dir)
@@ -71,8 +74,8 @@ def pytest_itemcollected(item: pytest.Item) -> None:
             base = Path(item.config._tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
             outdir = base / "synth" / name / "cdktf.out"
             outdir.parent.mkdir(parents=True)
-            extra_env, flags = _RUNS[name]
-            _runs[name] = (start_synth(outdir, extra_env, flags=flags, background=True), outdir)
+            extra_env, flags, background = _RUNS[name]
+            _runs[name] = (start_synth(outdir, extra_env, flags=flags, background=background), outdir)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
