@@ -3,8 +3,8 @@
 
 Subprocess synths that tests need (a second run for determinism, an eager-import
 run for the provider loader) start as soon as collection meets the first test that
-needs each, the slow eager one first, so that on a 2-core machine they overlap with
-collection and with each other instead of adding up.
+needs each, so that on a 2-core machine they overlap with collection and with the
+tests that need no synth, which run first.
 """
 
 from __future__ import annotations
@@ -89,10 +89,13 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             return 2
         return 1 if "synth_outdir" in needed else 0
 
+    def module(item: pytest.Item) -> str:
+        return item.nodeid.split("::")[0]
+
     tier: dict[str, int] = {}
     for item in items:
-        tier[item.nodeid.split("::")[0]] = max(tier.get(item.nodeid.split("::")[0], 0), waits_for(item))
-    items.sort(key=lambda item: tier[item.nodeid.split("::")[0]])
+        tier[module(item)] = max(tier.get(module(item), 0), waits_for(item))
+    items.sort(key=lambda item: tier[module(item)])
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
