@@ -83,14 +83,16 @@ class StackJudge:
         taggable = tagging.is_taggable_type(rtype)
         if check is None and not taggable:
             return
-        path = config["//"]["metadata"]["path"]
+        address = f"{rtype}.{logical_id}"
+        # A resource written by an escape hatch (an override) has no construct and no path.
+        path = ((config.get("//") or {}).get("metadata") or {}).get("path") or address
         if taggable:
             self.taggable = True
             tags = config.get("tags")
             if not isinstance(tags, dict) or "Component" not in tags:
                 self.add(path, "untagged", f"{rtype} has no Component tag (call tagging.set_component / tagging.apply)")
         if check is not None:
-            check(self, rtype, f"{rtype}.{logical_id}", path, config)
+            check(self, rtype, address, path, config)
 
     def add(self, path: str, rule: str, message: str) -> None:
         if not _under(path, self.exemptions.get(rule, {})):
