@@ -281,3 +281,9 @@ def test_marks_belong_to_their_app_not_to_the_process():
         ("guarded/alb/https", "public-ingress"),
         ("guarded/topic", "unencrypted"),
     }
+
+
+def test_a_resource_written_by_an_override_is_judged_under_its_address():
+    stack = make_stack()
+    stack.add_override("resource.aws_sqs_queue.raw", {"name": "q"})  # no construct, no // path
+    assert rules(synth_violations(stack)) == {("aws_sqs_queue.raw", "unencrypted"), ("aws_sqs_queue.raw", "untagged")}
