@@ -20,10 +20,13 @@ $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
 	$(BIN)/python -m constructs_lib._lazy_assembly
+	$(BIN)/python -O -m sophia_infra.precompile
 	touch $(STAMP)
 
+# -O: without jsii's runtime type checks (~10 % of a synthesis); the tests keep them.
+# sophia_infra/precompile.py explains the bytecode step above. cdktf.json runs the same.
 synth: $(STAMP)
-	$(BIN)/python main.py
+	$(BIN)/python -O main.py
 
 test: $(STAMP)
 	$(BIN)/ruff check --quiet .

@@ -40,7 +40,7 @@ def synthesize(outdir: Path | str = DEFAULT_OUTDIR, config_dir: Path | str = DEF
         app = App(outdir=str(staging))
         build_app(app, app_config)
         app.synth()
-        # Guard violations found while synthesizing: fail before cdktf.out/ is replaced.
+        # The guards judge what was synthesized: fail before cdktf.out/ is replaced.
         guards.check(app)
         _refuse_secrets(staging)
         folders.replace(staging, outdir)
@@ -57,8 +57,8 @@ def _refuse_secrets(staging: Path) -> None:
 def _user_error(exc: BaseException) -> str | None:
     """The message of an error the user can fix, or None for a bug (shown with its traceback).
 
-    Guards collect their violations during synthesis and raise after it, in Python,
-    so no user error reaches us wrapped by the jsii kernel."""
+    The guards judge the synthesized output after it is written, in Python, so no user
+    error reaches us wrapped by the jsii kernel."""
     from sophia_config.reader import ConfigError  # light: no cdktf
 
     if isinstance(exc, (ConfigError, ValidationError, folders.OutdirError)):

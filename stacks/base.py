@@ -97,7 +97,6 @@ class EnvironmentStack(TerraformStack):
             workspace_key_prefix=layout.workspace_key_prefix(ctx.project.name, ctx.env_name),
         )
         tagging.apply(self, self.function)
-        # After tagging, so the guards see the tags it adds.
         guards.install(
             self,
             guards.GuardOptions(require_database_deletion_protection=cfg.resilience.deletion_protection),

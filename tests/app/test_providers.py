@@ -3,6 +3,7 @@ build Python objects for types whose submodule Python has not imported."""
 
 from __future__ import annotations
 
+import codecs
 import json
 import subprocess
 import sys
@@ -81,10 +82,58 @@ print(",".join(sorted(seen)))
 def _assembly_submodules(package: str) -> set[str]:
     spec_dir = Path(__import__("importlib").util.find_spec(package).submodule_search_locations[0]) / "_jsii"
     (tgz,) = spec_dir.glob("*.jsii.tgz")
-    with tarfile.open(tgz) as archive:
-        member = archive.extractfile("package/.jsii")
-        assert member is not None
-        return set(json.load(member)["submodules"])
+    # Stream the tarball: .jsii is its first member, and its "submodules" come before the
+    # ~120 MB of "types", so only the first MB or so is decompressed and parsed.
+    with tarfile.open(tgz, "r|gz") as archive:
+        for member in archive:
+            if member.name == "package/.jsii":
+                stream = archive.extractfile(member)
+                assert stream is not None
+                return set(_top_level_value(stream, "submodules"))
+    raise AssertionError(f"{tgz} has no package/.jsii")
+
+
+class _NeedMore(Exception):
+    pass
+
+
+def _top_level_value(stream, key: str):
+    """The value of ``key`` in the JSON object read from ``stream``, reading no further than it."""
+    text_decoder = codecs.getincrementaldecoder("utf-8")()
+    text = ""
+    while True:
+        chunk = stream.read(1 << 20)
+        text += text_decoder.decode(chunk, final=not chunk)
+        try:
+            return _find_key(text, key)
+        except _NeedMore:
+            if not chunk:
+                raise AssertionError(f"no top-level {key!r}") from None
+
+
+def _find_key(text: str, key: str):
+    decoder = json.JSONDecoder()
+
+    def value_at(index: int):
+        try:
+            return decoder.raw_decode(text, index)
+        except json.JSONDecodeError:
+            raise _NeedMore from None
+
+    def after(index: int, separator: str) -> int:
+        index = len(text) - len(text[index:].lstrip())
+        if index == len(text):
+            raise _NeedMore
+        assert text[index] == separator, text[index : index + 40]
+        return len(text) - len(text[index + 1 :].lstrip())
+
+    index = after(0, "{")
+    while True:
+        name, index = value_at(index)
+        value, index = value_at(after(index, ":"))
+        if name == key:
+            return value
+        index = after(index, ",")
 
 
 @pytest.mark.parametrize(

@@ -275,3 +275,39 @@ def test_a_violation_fails_synthesize_and_leaves_the_output_untouched(tmp_path, 
     assert synth._user_error(error.value) == str(error.value)
     assert [p.name for p in tmp_path.iterdir()] == ["cdktf.out"]  # the staging copy is gone
     assert (outdir / "stacks" / "data-dev" / "cdk.tf.json").read_text() == "kept"
+
+
+def test_marks_belong_to_their_app_not_to_the_process():
+    # Issue 12, point 7: marks were module-level dicts keyed by construct path, so a
+    # second app with the same paths inherited the first app's exemptions.
+    from constructs import Construct
+
+    def build(marked: bool) -> TerraformStack:
+        stack = make_stack()
+        green, alb = Construct(stack, "green"), Construct(stack, "alb")
+        _database(green, "instance", protected=False)
+        aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+            alb, "https", security_group_id="sg-1", from_port=443, to_port=443, ip_protocol="tcp", cidr_ipv4="0.0.0.0/0"
+        )
+        topic = aws.sns_topic.SnsTopic(stack, "topic", name="t")
+        if marked:
+            guards.mark_standby(green, "inactive blue/green colour")
+            guards.allow_public_https(alb, "internet-facing ALB")
+            guards.exempt(topic, "unencrypted", "AWS Config cannot publish to a KMS-encrypted topic")
+        return stack
+
+    first = build(marked=True)
+    Testing.synth(first)
+    assert guards.violations(first) == []
+    second = build(marked=False)  # same construct paths, in another app, nothing marked
+    assert rules(synth_violations(second)) == {
+        ("guarded/green/instance", "deletion-protection"),
+        ("guarded/alb/https", "public-ingress"),
+        ("guarded/topic", "unencrypted"),
+    }
+
+
+def test_a_resource_written_by_an_override_is_judged_under_its_address():
+    stack = make_stack()
+    stack.add_override("resource.aws_sqs_queue.raw", {"name": "q"})  # no construct, no // path
+    assert rules(synth_violations(stack)) == {("aws_sqs_queue.raw", "unencrypted"), ("aws_sqs_queue.raw", "untagged")}

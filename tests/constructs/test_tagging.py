@@ -1,4 +1,4 @@
-"""Default tags on the provider, Component/ResourceType from the Aspect, nothing else."""
+"""Default tags on the provider, Component/ResourceType from the tagging pass, nothing else."""
 
 from __future__ import annotations
 
@@ -66,3 +66,30 @@ def test_untaggable_resources_and_data_sources_are_left_alone():
 def test_no_creation_timestamp_tag():
     text = json.dumps(_synth())
     assert "CreatedAt" not in text
+
+
+def test_a_component_declared_in_one_app_does_not_tag_another():
+    # Issue 12, point 7: components were a module-level dict keyed by construct path.
+    assert _synth()["resource"]["aws_s3_bucket"]  # the first app declares "widgets" at tagging/widget
+    app = CdktfTesting.app()
+    stack = TerraformStack(app, "tagging")
+    aws.provider.AwsProvider(stack, "aws", region="us-west-2")
+    widget = Construct(stack, "widget")  # same path, no component declared
+    aws.s3_bucket.S3Bucket(widget, "bucket", bucket="sophia-other-bucket-dev")
+    tagging.apply(stack, "fallback")
+    (bucket,) = json.loads(CdktfTesting.synth(stack))["resource"]["aws_s3_bucket"].values()
+    assert bucket["tags"] == {"Component": "fallback", "ResourceType": "s3_bucket"}
+
+
+def test_the_guards_know_which_synthesized_types_are_taggable(synth_outdir):
+    # The guards judge JSON, where an untagged taggable resource simply has no tags:
+    # is_taggable_type must agree with what tagging tagged, type by type, over the app.
+    judged: dict[str, bool] = {}
+    for path in sorted((synth_outdir / "stacks").glob("*/cdk.tf.json")):
+        for rtype, resources in json.loads(path.read_text()).get("resource", {}).items():
+            for config in resources.values():
+                tagged = "ResourceType" in (config.get("tags") or {})
+                assert judged.setdefault(rtype, tagged) == tagged, rtype
+    assert {rtype for rtype, tagged in judged.items() if tagged} == {r for r in judged if tagging.is_taggable_type(r)}
+    assert any(judged.values()) and not all(judged.values())
+    assert not tagging.is_taggable_type("random_id") and not tagging.is_taggable_type("aws_no_such_thing")
