@@ -76,6 +76,8 @@ class StackJudge:
         # S3: bucket address -> (path, bucket name literal), and what covers each bucket.
         self.buckets: dict[str, tuple[str, object]] = {}
         self.bucket_refs: dict[str, set[str]] = {"encryption": set(), "public_access_block": set()}
+        # Ingress sources by security group (as written), to judge their union in finish().
+        self.ingress_groups: dict[str, list[tuple[str, list[object], bool]]] = {}
 
     def resource(self, rtype: str, logical_id: str, config: dict) -> None:
         check = _RULES.get(rtype)
@@ -98,6 +100,16 @@ class StackJudge:
             self.violations.add(Violation(path, rule, message))
 
     def finish(self) -> list[Violation]:
+        # Rules each within the bound can add up to the internet (256 rules of one /24 each).
+        for group, members in sorted(self.ingress_groups.items()):
+            union = facts.exposure(source for _, sources, _ in members for source in sources)
+            if union.too_broad and not any(flagged for _, _, flagged in members):
+                self.add(
+                    members[0][0],
+                    "public-ingress",
+                    f"the {len(members)} ingress rules of {group} together admit {', '.join(union.sources)}: "
+                    f"{union.describe()}",
+                )
         for address, (path, name) in self.buckets.items():
             covered = {address, f"literal:{name}"}
             if not covered & self.bucket_refs["encryption"]:
@@ -200,28 +212,35 @@ class StackJudge:
 
     def _security_group(self, rtype, address, path, config) -> None:
         for rule in nested_blocks(config.get("ingress")):
-            self._ingress(path, "aws_security_group", rule.get("cidr_blocks"), rule.get("ipv6_cidr_blocks"), rule)
+            self._ingress(
+                path, "aws_security_group", rule.get("cidr_blocks"), rule.get("ipv6_cidr_blocks"), rule, "${" + address + ".id}"
+            )
 
     def _security_group_rule(self, rtype, address, path, config) -> None:
         if config.get("type") == "ingress":
-            self._ingress(path, "aws_security_group_rule", config.get("cidr_blocks"), config.get("ipv6_cidr_blocks"), config)
+            self._ingress(
+                path, "aws_security_group_rule", config.get("cidr_blocks"), config.get("ipv6_cidr_blocks"), config,
+                str(config.get("security_group_id")),
+            )  # fmt: skip
 
     def _ingress_rule(self, rtype, address, path, config) -> None:
         self._ingress(
-            path, "aws_vpc_security_group_ingress_rule", [config.get("cidr_ipv4")], [config.get("cidr_ipv6")], config
-        )
+            path, "aws_vpc_security_group_ingress_rule", [config.get("cidr_ipv4")], [config.get("cidr_ipv6")], config,
+            str(config.get("security_group_id")),
+        )  # fmt: skip
 
-    def _ingress(self, path, rtype, ipv4, ipv6, rule) -> None:
+    def _ingress(self, path, rtype, ipv4, ipv6, rule, group: str) -> None:
         # Judged on address space (constructs_lib.security.facts): the union of the rule's
         # sources, however it is spelled (0.0.0.0/1 + 128.0.0.0/1 is the internet). A list
         # given as one token (e.g. from another stack) is a reference: it cannot be judged.
         listed = [*(ipv4 if isinstance(ipv4, list) else []), *(ipv6 if isinstance(ipv6, list) else [])]
         found = facts.exposure(listed)
-        if not found.too_broad:
-            return
         https_only = rule.get("from_port") in (443, "443") and rule.get("to_port") in (443, "443")
         https_only = https_only and str(rule.get("protocol", rule.get("ip_protocol"))).lower() in ("tcp", "6")
         if https_only and _under(path, self.public_https):
+            return  # a public load balancer's HTTPS: allowed, and left out of its group's union
+        self.ingress_groups.setdefault(group, []).append((path, listed, found.too_broad))
+        if not found.too_broad:
             return
         ports = f"{rule.get('from_port')}-{rule.get('to_port')}/{rule.get('protocol', rule.get('ip_protocol'))}"
         self.add(

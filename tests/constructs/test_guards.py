@@ -142,6 +142,24 @@ def test_public_ingress_is_judged_on_address_space_not_strings():
     assert len(messages) == 2 and "0.0.0.0/1 on 5432-5432/tcp" in messages[0] and "128.0.0.0/1" in messages[1]
 
 
+def test_a_group_whose_rules_together_cover_too_much_public_space_is_refused():
+    """Each rule admits one /24 (within the bound); the group's rules together admit two."""
+    stack = make_stack()
+    group = aws.security_group.SecurityGroup(stack, "db", name="db")
+    for i, cidr in enumerate(("44.0.0.0/24", "44.1.0.0/24")):
+        aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+            stack, f"office-{i}", security_group_id=group.id, from_port=5432, to_port=5432, ip_protocol="tcp", cidr_ipv4=cidr
+        )
+    other = aws.security_group.SecurityGroup(stack, "other", name="other")
+    aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+        stack, "one-office", security_group_id=other.id, from_port=5432, to_port=5432, ip_protocol="tcp", cidr_ipv4="44.2.0.0/24"
+    )
+    found = synth_violations(stack)
+    assert rules(found) == {("guarded/office-0", "public-ingress")}
+    (violation,) = found
+    assert "2 ingress rules of ${aws_security_group.db" in violation.message and "512 public IPv4 addresses" in violation.message
+
+
 def test_https_into_marked_load_balancer_is_allowed_but_not_other_ports():
     stack = make_stack()
     from constructs import Construct
