@@ -16,7 +16,7 @@ copy is built once per virtual environment, next to ``sys.prefix``.
 
 The rewrite is refused (and the original tarball used) unless every line of
 ``index.js`` is one of the shapes below, so an unexpected future layout degrades
-to the slow path, never to a broken one. tests/test_providers.py checks the
+to the slow path, never to a broken one. tests/app/test_providers.py checks the
 output against the eager import byte for byte.
 """
 
@@ -32,6 +32,8 @@ import tempfile
 from pathlib import Path
 
 from jsii._runtime import kernel
+
+from constructs_lib.provider_packages import ASSEMBLIES
 
 # Bump when the rewrite changes, so stale copies are not reused.
 _FORMAT = "1"
@@ -119,9 +121,7 @@ def prepare() -> None:
     """Build the lazy copies of both provider tarballs (``make`` runs this after installing)."""
     import importlib.util
 
-    from constructs_lib.providers import _ASSEMBLIES
-
-    for package in _ASSEMBLIES:
+    for package in ASSEMBLIES:
         spec = importlib.util.find_spec(package)
         assert spec is not None and spec.origin is not None, package
         original = _original_tarball(Path(spec.origin).parent)

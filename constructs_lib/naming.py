@@ -51,6 +51,7 @@ class ResourceKind(Enum):
     LOG_GROUP = NameRule(512, re.compile(r"^[A-Za-z0-9_./#-]+$"), "letters, digits and '_./#-'")
     ALB = NameRule(32, re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$"), "letters, digits and '-'")
     SECRET = NameRule(512, re.compile(r"^[A-Za-z0-9/_+=.@-]+$"), "letters, digits and '/_+=.@-'")
+    CODEBUILD_PROJECT = NameRule(255, re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$"), "letters, digits, '-' and '_', starting alphanumeric")
     K8S_NAME = NameRule(63, _LOWER_DASH, "lowercase letters, digits and '-' (RFC 1123 label)")
 
 
@@ -102,3 +103,16 @@ def check(name: str, kind: ResourceKind) -> str:
     if not rule.pattern.fullmatch(name):
         raise NamingError(f"naming: {kind.name} name {name!r} is invalid: AWS allows {rule.description}")
     return name
+
+
+def slug(text: str) -> str:
+    """``text`` as lowercase letters, digits and single '-', for construct ids derived from
+    names and keys (``nvidia.com/gpu`` -> ``nvidia-com-gpu``)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+# Kubernetes label syntax (https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set):
+# a key is an optional DNS-subdomain prefix and '/', then a name of at most 63 characters;
+# a value is empty or such a name. Taint keys follow the key rule.
+K8S_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+K8S_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")

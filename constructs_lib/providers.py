@@ -7,14 +7,14 @@ namespaces exported here::
     aws.vpc.Vpc(self, "vpc", cidr_block=...)
 
 so that moving to the maintained fork (CDK Terrain: ``cdktn_provider_aws``) is a
-change of the two package names below.
+change of the two package names in ``provider_packages`` and the two imports below.
 
 Why not a plain ``import cdktf_cdktf_provider_aws``: that package's ``__init__``
 imports all ~2200 resource modules (~15 s of Python) although an app uses a few
 dozen. We execute the package's own ``__init__`` without its ``from . import X``
 lines and without ``publication.publish()`` (which only hides names), and let
 each submodule be imported on first attribute access (PEP 562). The synthesized
-output is byte-identical (tests/test_providers.py proves it).
+output is byte-identical (tests/app/test_providers.py proves it).
 
 jsii sometimes has to build a Python object for a type whose module Python has
 not imported (an Aspect visiting every construct, ``node.children``,
@@ -42,17 +42,12 @@ from typing import TYPE_CHECKING
 
 from jsii import _reference_map
 
+from constructs_lib._lazy_assembly import preload
+from constructs_lib.provider_packages import ASSEMBLIES, AWS_PACKAGE, K8S_PACKAGE
+
 if TYPE_CHECKING:  # both are loaded on first access, see __getattr__ below
     import cdktf_cdktf_provider_aws as aws
     import cdktf_cdktf_provider_kubernetes as k8s
-
-# Python package name -> jsii assembly name.
-AWS_PACKAGE = "cdktf_cdktf_provider_aws"
-K8S_PACKAGE = "cdktf_cdktf_provider_kubernetes"
-_ASSEMBLIES = {
-    AWS_PACKAGE: "@cdktf/provider-aws",
-    K8S_PACKAGE: "@cdktf/provider-kubernetes",
-}
 
 EAGER = os.environ.get("SOPHIA_EAGER_PROVIDERS") == "1"
 # Node can skip requiring every submodule too (constructs_lib/_lazy_assembly.py);
@@ -78,9 +73,7 @@ def _load_lazily(package: str) -> ModuleType:
         # package's own _jsii module asks for the original (see _lazy_assembly).
         import cdktf  # noqa: F401  the provider assembly depends on cdktf's and constructs'
 
-        from constructs_lib._lazy_assembly import preload
-
-        preload(Path(spec.origin).parent, _ASSEMBLIES[package])
+        preload(Path(spec.origin).parent, ASSEMBLIES[package])
     module = importlib.util.module_from_spec(spec)
     sys.modules[package] = module
     try:
@@ -104,13 +97,13 @@ def _load_lazily(package: str) -> ModuleType:
 def submodule_fqn(assembly: str, python_name: str) -> str:
     """The jsii FQN of a submodule: jsii-pacmak named the Python module by snake-casing
     the TypeScript namespace (``s3Bucket`` -> ``s3_bucket``); this is the inverse.
-    tests/test_providers.py checks it against every submodule of both assemblies."""
+    tests/app/test_providers.py checks it against every submodule of both assemblies."""
     head, *rest = python_name.split("_")
     return f"{assembly}.{head}" + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def _register_submodules(package: str, submodules: frozenset[str]) -> None:
-    assembly = _ASSEMBLIES[package]
+    assembly = ASSEMBLIES[package]
     _reference_map._assembly_to_module[assembly] = package
     _reference_map._submodule_fqn_map.update(
         {submodule_fqn(assembly, name): f"{package}.{name}" for name in submodules}

@@ -13,8 +13,13 @@ What it does, in order, from ``config/<env>.yaml`` ``deployment:``:
    ``--approved-by`` (the pipeline's GitHub environment reviewers). Otherwise
    ``cdktf`` asks for each stack, which needs a terminal.
 3. **Stacks**: the environment's stacks (``<function>-<env>`` in
-   ``manifest.json``); with ``--previous-out`` (the synthesized output of the
-   last deployed commit) only those that changed since, and what depends on them.
+   ``manifest.json``) but its account baseline (``baseline-<env>``: an account
+   administrator deploys it, it defines the roles the pipeline runs as); with
+   ``--previous-out`` (the synthesized output of the last deployed commit) only
+   those that changed since, and what depends on them. ``--part`` narrows them to
+   the stacks a runner can reach: ``aws`` (AWS APIs only: any runner) or
+   ``kubernetes`` (the stacks that talk to the private EKS API, and every stack
+   downstream of them: the in-VPC runner).
 4. **Pre-deployment validation** (if enabled): ``terraform validate`` of those
    stacks (``python -m sophia_infra.validate``).
 5. **Waves**: one ``cdktf deploy`` per wave of the dependency graph; stacks in a
@@ -29,10 +34,26 @@ What it does, in order, from ``config/<env>.yaml`` ``deployment:``:
 
 ``--dry-run`` checks the window and prints the exact commands without running them.
 ``--check-drift`` plans every stack of the environment instead (``terraform plan
--detailed-exitcode``) and exits 3 when the cloud differs from the code.
+-detailed-exitcode``), the baseline included, and exits 3 when the cloud differs
+from the code; ``--part`` narrows it the same way.
+
+Two facts every summary states, because a deployment must not rest on either silently:
+
+* **The clock.** The window is judged at this machine's clock. ``--now`` judges it at
+  another time and is accepted with ``--dry-run`` only: a preview. A real deployment
+  outside the window takes ``--force --reason TEXT``, which is recorded.
+* **The output.** ``--out`` must be what the working tree (config and code) synthesizes
+  now (:mod:`sophia_infra.deploy_output`: synthesized again, a few seconds, and the
+  environment's stacks compared byte for byte). Stale output is refused (dry runs
+  included), naming the stacks that differ: run ``make synth``.
+
+A missing ``cdktf``, ``terraform`` or ``node`` is one line naming it and how to get it,
+after the plan, with exit code 2. SIGINT or SIGTERM during a deployment is passed on to the
+running ``cdktf`` as SIGINT (Terraform then stops cleanly and releases its state lock),
+and the summary says what was deployed before it.
 
 Exit codes: 0 deployed (or dry run, or no drift), 1 failed, 2 refused by the
-policy or bad usage, 3 drift found.
+policy or bad usage, 3 drift found, 130/143 interrupted.
 """
 
 from __future__ import annotations
@@ -40,276 +61,55 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import subprocess
 import sys
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
-from sophia_infra import config as config_mod
-from sophia_infra import deploy_window, review
-from sophia_infra.config import DeploymentPolicy
+import sophia_config as config_mod
+from sophia_infra import deploy_window, interrupts, tools
 
-DEFAULT_CDKTF = os.environ.get("CDKTF_CLI", "cdktf")
+# The command is this module; what it runs lives by concept (and stays importable from here):
+from sophia_infra.deploy_drift import check_drift, drift_commands
+from sophia_infra.deploy_execute import execute
+from sophia_infra.deploy_output import Freshness, compare_outputs, output_freshness
+from sophia_infra.deploy_plan import (
+    PARTS,
+    PIPELINE_EXCLUDED,
+    Plan,
+    PolicyRefusal,
+    cdktf_deploy,
+    environment_graph,
+    make_plan,
+    needs_kubernetes_api,
+    part_of,
+    post_validation,
+    render_plan,
+    rollback_commands,
+    select_stacks,
+)
+from sophia_infra.review import loader
 
-
-class PolicyRefusal(Exception):
-    """The deployment policy does not allow this deployment; ``str()`` says why and what would."""
-
-
-@dataclass
-class Plan:
-    environment: str
-    policy: DeploymentPolicy
-    window: deploy_window.WindowStatus
-    now: datetime
-    waves: list[list[str]]
-    deploy_commands: list[list[str]]
-    pre_commands: list[list[str]] = field(default_factory=list)
-    post_commands: list[list[str]] = field(default_factory=list)
-    approval: str = ""
-    forced_reason: str | None = None
-    unchanged: list[str] = field(default_factory=list)
-    previous_out: Path | None = None
-
-
-def environment_graph(synth: review.Synth, env: str) -> dict[str, tuple[str, ...]]:
-    """The environment's stacks (``<function>-<env>``) and their dependencies among themselves."""
-    suffix = f"-{env}"
-    names = {name for name in synth.stacks if name.endswith(suffix)}
-    return {name: tuple(d for d in synth.stacks[name].dependencies if d in names) for name in sorted(names)}
-
-
-def select_stacks(out: Path, env: str, previous_out: Path | None) -> tuple[dict[str, tuple[str, ...]], list[str]]:
-    """(graph of the environment, stacks to deploy): all of them, or those changed since ``previous_out``."""
-    head = review.load(out)
-    graph = environment_graph(head, env)
-    if not graph:
-        raise PolicyRefusal(f"{out}/manifest.json has no stacks for environment {env!r} (expected names ending in '-{env}'; run make synth)")
-    if previous_out is None:
-        return graph, sorted(graph)
-    result = review.compare(review.load(previous_out), head)
-    return graph, sorted(name for name in result.changed_stacks if name in graph)
-
-
-def cdktf_deploy(cdktf: list[str], stacks: list[str], out: Path, auto_approve: bool) -> list[str]:
-    command = [*cdktf, "deploy", *stacks, "--app", "true", "--output", str(out)]
-    # Earlier waves were deployed by earlier commands; cdktf would otherwise
-    # refuse a stack whose dependencies are not in the same command.
-    command.append("--ignore-missing-stack-dependencies")
-    if auto_approve:
-        command.append("--auto-approve")
-    return command
-
-
-def post_validation(out: Path, stack: str) -> list[str]:
-    # cdktf deploy has initialised the stack's working directory with its backend.
-    return ["terraform", f"-chdir={out / 'stacks' / stack}", "plan", "-detailed-exitcode", "-input=false", "-lock=false", "-no-color"]
-
-
-def drift_commands(out: Path, stack: str) -> list[list[str]]:
-    """``terraform init`` (with the stack's S3 backend) and a read-only plan whose exit code tells drift.
-
-    ``cdktf diff`` prints a plan but always exits 0; ``-detailed-exitcode`` exits
-    0 (no changes), 1 (error) or 2 (changes: the cloud drifted from the code, or
-    the code was not deployed).
-    """
-    return [
-        ["terraform", f"-chdir={out / 'stacks' / stack}", "init", "-input=false", "-no-color"],
-        post_validation(out, stack),
-    ]
-
-
-def check_drift(out: Path, env: str, dry_run: bool = False) -> int:
-    """Plan every stack of ``env``; 0 in sync, 3 drift found, 1 a plan failed."""
-    graph = environment_graph(review.load(out), env)
-    if not graph:
-        raise PolicyRefusal(f"{out}/manifest.json has no stacks for environment {env!r}")
-    results = []
-    for stack in sorted(graph):
-        init, plan = drift_commands(out, stack)
-        if dry_run:
-            print(f"$ {shlex.join(init)}\n$ {shlex.join(plan)}")
-            continue
-        if _run(init) != 0:
-            results.append((stack, "ERROR (init failed)"))
-            continue
-        code = _run(plan)
-        results.append((stack, {0: "in sync", 2: "DRIFT"}.get(code, "ERROR (plan failed)")))
-    if dry_run:
-        return 0
-    print(f"\ndrift summary ({env}):")
-    for stack, state in results:
-        print(f"  {stack}: {state}")
-    if any(state.startswith("ERROR") for _, state in results):
-        return 1
-    return 3 if any(state == "DRIFT" for _, state in results) else 0
-
-
-def _python() -> str:
-    """This interpreter, relative to the working directory when inside it (``.venv/bin/python``)."""
-    path = Path(sys.executable)
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def make_plan(
-    env_name: str,
-    policy: DeploymentPolicy,
-    *,
-    out: Path,
-    now: datetime,
-    force: bool = False,
-    reason: str | None = None,
-    approved_by: str | None = None,
-    previous_out: Path | None = None,
-    cdktf: list[str] | None = None,
-    interactive: bool = True,
-    dry_run: bool = False,
-    first_deployment: bool = False,
-) -> Plan:
-    """Check the policy and work out every command; raises :class:`PolicyRefusal`."""
-    if force and not (reason and reason.strip()):
-        raise PolicyRefusal("--force needs --reason TEXT (why this deployment cannot wait for the window)")
-    window = deploy_window.status(policy, now)
-    if not window.open and not force:
-        upcoming = f"next opening {window.local(window.next.start)}" if window.next else "no opening found in the next 8 days"
-        raise PolicyRefusal(
-            f"refusing to deploy {env_name} outside its deployment window: {window.description}; "
-            f"now {window.local(now)}; {upcoming}. "
-            "Deploy then, or pass --force --reason TEXT."
-        )
-    if policy.auto_approve:
-        auto, approval = True, "auto-approved (deployment.auto_approve: true)"
-    elif approved_by:
-        auto, approval = True, f"approved by {approved_by}"
-    elif interactive:
-        auto, approval = False, "interactive: cdktf asks before each stack (deployment.auto_approve: false)"
-    else:
-        raise PolicyRefusal(
-            f"{env_name} does not allow auto-approval (deployment.auto_approve: false) and this session has no "
-            "terminal to approve in: name the approval given elsewhere with --approved-by TEXT "
-            "(e.g. 'GitHub environment production, run 1234')"
-        )
-    if policy.rollback_on_failure and previous_out is None and not (dry_run or first_deployment):
-        raise PolicyRefusal(
-            f"{env_name} rolls back on failure (deployment.rollback_on_failure: true): pass --previous-out DIR, "
-            "the synthesized output of the last deployed commit, to roll back to "
-            "(or --first-deployment when nothing has been deployed yet)"
-        )
-    graph, selected = select_stacks(out, env_name, previous_out)
-    waves = review.waves(graph, selected)
-    deployed = [name for wave in waves for name in wave]
-    cli = cdktf or shlex.split(DEFAULT_CDKTF)
-    plan = Plan(
-        environment=env_name,
-        policy=policy,
-        window=window,
-        now=now,
-        waves=waves,
-        deploy_commands=[cdktf_deploy(cli, wave, out, auto) for wave in waves],
-        approval=approval,
-        forced_reason=reason.strip() if (force and not window.open and reason) else None,
-        unchanged=sorted(set(graph) - set(deployed)),
-        previous_out=previous_out,
-    )
-    if policy.pre_deployment_validation and deployed:
-        plan.pre_commands = [[_python(), "-m", "sophia_infra.validate", "--outdir", str(out), *deployed]]
-    if policy.post_deployment_validation:
-        plan.post_commands = [post_validation(out, name) for name in deployed]
-    return plan
-
-
-def rollback_commands(plan: Plan, attempted_waves: int, cdktf: list[str]) -> tuple[list[list[str]], list[str]]:
-    """Commands re-deploying the attempted stacks from ``previous_out`` (latest wave first), and the new stacks left alone."""
-    if plan.previous_out is None:
-        return [], []
-    previous = review.load(plan.previous_out)
-    commands, new = [], []
-    for wave in reversed(plan.waves[:attempted_waves]):
-        known = [name for name in wave if name in previous.stacks]
-        new += [name for name in wave if name not in previous.stacks]
-        if known:
-            commands.append(cdktf_deploy(cdktf, known, plan.previous_out, auto_approve=True))
-    return commands, sorted(new)
-
-
-def render_plan(plan: Plan) -> str:
-    w = plan.window
-    if plan.policy.window == "any":
-        window = "any time"
-    elif w.open:
-        window = f"{w.description}: open now ({w.local(plan.now)}), closes {w.local(w.current.end)}"  # type: ignore[union-attr]
-    else:
-        window = f"{w.description}: CLOSED now ({w.local(plan.now)}); forced: {plan.forced_reason}"
-    lines = [
-        f"Deployment of {plan.environment}: {sum(len(x) for x in plan.waves)} stacks in {len(plan.waves)} waves",
-        f"  window:   {window}",
-        f"  approval: {plan.approval}",
-    ]
-    if plan.unchanged:
-        lines.append(f"  unchanged since {plan.previous_out}: {', '.join(plan.unchanged)}")
-    if not plan.waves:
-        lines.append("  nothing to deploy")
-    if plan.pre_commands:
-        lines.append("pre-deployment validation:")
-        lines += [f"  $ {shlex.join(c)}" for c in plan.pre_commands]
-    for i, (wave, command) in enumerate(zip(plan.waves, plan.deploy_commands, strict=False), 1):
-        lines.append(f"wave {i} ({', '.join(wave)}):")
-        lines.append(f"  $ {shlex.join(command)}")
-    if plan.post_commands:
-        lines.append("post-deployment validation (exit 0 = nothing left to change):")
-        lines += [f"  $ {shlex.join(c)}" for c in plan.post_commands]
-    if plan.policy.rollback_on_failure:
-        source = plan.previous_out or "--previous-out DIR (required for a real run)"
-        lines.append(f"on failure: roll back the attempted stacks from {source}, latest wave first")
-    return "\n".join(lines)
-
-
-def _run(command: list[str]) -> int:
-    print(f"$ {shlex.join(command)}", flush=True)
-    return subprocess.run(command, check=False).returncode
-
-
-def execute(plan: Plan, cdktf: list[str]) -> int:
-    """Run the plan; returns the exit code. Prints a summary at the end."""
-    results: list[tuple[str, str]] = []
-    failed = False
-    for command in plan.pre_commands:
-        if _run(command) != 0:
-            print("summary: pre-deployment validation failed; nothing was deployed", file=sys.stderr)
-            return 1
-    attempted = 0
-    for wave, command in zip(plan.waves, plan.deploy_commands, strict=False):
-        attempted += 1
-        code = _run(command)
-        results += [(name, "deployed" if code == 0 else "FAILED") for name in wave]
-        if code != 0:
-            failed = True
-            break
-    if not failed:
-        for command in plan.post_commands:
-            code = _run(command)
-            if code != 0:
-                stack = Path(command[1].removeprefix("-chdir=")).name
-                results.append((stack, "post-validation: changes remain" if code == 2 else "post-validation: plan failed"))
-                failed = True
-    if failed and plan.policy.rollback_on_failure:
-        commands, new = rollback_commands(plan, attempted, cdktf)
-        for command in commands:
-            code = _run(command)
-            results.append((" ".join(command[2 : command.index("--app")]), "rolled back" if code == 0 else "ROLLBACK FAILED"))
-        results += [(name, "new stack, not rolled back") for name in new]
-    print("\nsummary:")
-    print(f"  environment: {plan.environment}; approval: {plan.approval}")
-    if plan.forced_reason:
-        print(f"  outside the window, forced: {plan.forced_reason}")
-    for name, state in results:
-        print(f"  {name}: {state}")
-    print(f"  result: {'FAILED' if failed else 'deployed'}")
-    return 1 if failed else 0
+__all__ = [
+    "PARTS",
+    "Freshness",
+    "compare_outputs",
+    "output_freshness",
+    "PIPELINE_EXCLUDED",
+    "Plan",
+    "PolicyRefusal",
+    "cdktf_deploy",
+    "check_drift",
+    "drift_commands",
+    "environment_graph",
+    "execute",
+    "main",
+    "make_plan",
+    "needs_kubernetes_api",
+    "part_of",
+    "post_validation",
+    "render_plan",
+    "rollback_commands",
+    "select_stacks",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -318,25 +118,60 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="check the policy and print the commands only")
     parser.add_argument("--force", action="store_true", help="deploy outside the window (needs --reason)")
     parser.add_argument("--reason", help="why --force is needed; printed in the summary")
-    parser.add_argument("--now", help="the time to check the window at (ISO 8601; no offset = the environment's time zone)")
+    parser.add_argument(
+        "--now",
+        help="with --dry-run only: preview the window at this time (ISO 8601; no offset = the environment's time zone)",
+    )
     parser.add_argument("--out", default="cdktf.out", help="synthesized output to deploy (default: cdktf.out)")
     parser.add_argument("--previous-out", help="synthesized output of the last deployed commit: deploy only what changed, roll back to it")
     parser.add_argument("--approved-by", help="an approval given outside this terminal (allows --auto-approve where the policy does not)")
-    parser.add_argument("--cdktf", default=DEFAULT_CDKTF, help="the cdktf CLI command (default: $CDKTF_CLI or 'cdktf')")
+    parser.add_argument("--cdktf", help="the cdktf CLI command (default: $CDKTF_CLI or 'cdktf')")
     parser.add_argument("--first-deployment", action="store_true", help="nothing is deployed yet: no --previous-out to roll back to")
     parser.add_argument("--check-drift", action="store_true", help="plan every stack of the environment; exit 3 if any differs from the cloud")
+    parser.add_argument(
+        "--part",
+        choices=PARTS,
+        help="only the stacks that need AWS APIs alone (aws), or those that talk to the private Kubernetes API and "
+        "what depends on them (kubernetes: run it on the in-VPC runner); default: every stack",
+    )
     parser.add_argument("--config-dir", default=os.environ.get("SOPHIA_CONFIG_DIR", "config"))
     args = parser.parse_args(argv)
-    cdktf = shlex.split(args.cdktf)
+    if args.now and not args.dry_run:
+        print(
+            "deploy: --now goes with --dry-run only (a preview of the window at another time); a deployment is "
+            "judged at this machine's clock. Deploy inside the window, or pass --force --reason TEXT.",
+            file=sys.stderr,
+        )
+        return 2
+    cdktf = shlex.split(args.cdktf) if args.cdktf else tools.cdktf_command()
+    try:
+        with interrupts.handled():
+            return _main(args, cdktf)
+    except interrupts.Interrupted as exc:
+        print(f"deploy interrupted ({exc.name}) before anything was deployed", file=sys.stderr)
+        return exc.exit_code
+
+
+_RESYNTH = "run make synth (or synthesize the commit to deploy) and deploy that output"
+
+
+def _main(args: argparse.Namespace, cdktf: list[str]) -> int:
+    out = Path(args.out)
     try:
         env = config_mod.load(args.config_dir).environment(args.environment)
         if args.check_drift:
-            return check_drift(Path(args.out), env.name, dry_run=args.dry_run)
+            fresh = output_freshness(out, env.name, args.config_dir)
+            print(f"output: {fresh.detail}")
+            if not fresh.matches:
+                print(f"deploy: refusing to check drift against stale output: {_RESYNTH}", file=sys.stderr)
+                return 2
+            tools.require("terraform")
+            return check_drift(out, env.name, dry_run=args.dry_run, part=args.part)
         policy = env.config.deployment
         plan = make_plan(
             env.name,
             policy,
-            out=Path(args.out),
+            out=out,
             now=deploy_window.parse_now(args.now, policy),
             force=args.force,
             reason=args.reason,
@@ -346,13 +181,28 @@ def main(argv: list[str] | None = None) -> int:
             interactive=args.dry_run or sys.stdin.isatty(),
             dry_run=args.dry_run,
             first_deployment=args.first_deployment,
+            part=args.part,
         )
-    except (PolicyRefusal, config_mod.ConfigError, review.ReviewError, ValueError) as exc:
+    except tools.MissingTool as exc:
         print(f"deploy: {exc}", file=sys.stderr)
         return 2
+    except (PolicyRefusal, config_mod.ConfigError, loader.ReviewError, ValueError) as exc:
+        print(f"deploy: {exc}", file=sys.stderr)
+        return 2
+    if args.now:
+        plan.clock = "--now, dry run only"
+    fresh = output_freshness(out, env.name, args.config_dir)
+    plan.output = fresh.detail
     print(render_plan(plan), flush=True)
+    if not fresh.matches:
+        print(f"deploy: refusing to deploy output that does not match the working tree: {_RESYNTH}", file=sys.stderr)
+        return 2
     if args.dry_run:
         return 0
+    problem = tools.missing(cdktf) or tools.missing(["terraform"])
+    if problem:
+        print(f"deploy: nothing deployed: {problem}", file=sys.stderr)
+        return 2
     return execute(plan, cdktf)
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sophia_infra.config import DeploymentPolicy
-from sophia_infra.config_sections.deployment_window import WEEKDAYS, clock
+from sophia_config import DeploymentPolicy
+from sophia_config.sections.deployment_window import WEEKDAYS, clock
 
 _DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}
 

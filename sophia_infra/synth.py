@@ -1,23 +1,22 @@
 """Synthesize the app atomically: all of ``cdktf.out/`` or none of it.
 
-The app is synthesized into a temporary sibling directory and swapped in only on
-success, so a bad configuration or a construct that rejects its arguments leaves
-the previous output exactly as it was.
+The app is synthesized into a locked staging folder next to the output
+(:mod:`sophia_infra.outdir`) and swapped in only on success, so a bad configuration, a
+construct that rejects its arguments, a secret-shaped value or an interrupt leaves the
+previous output exactly as it was. The output folder must be a dedicated one.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-from cdktf import App
-
-from constructs_lib import guards
 from constructs_lib.errors import ValidationError
-from sophia_infra import config as config_mod
+from constructs_lib.security import secret_scan
+from sophia_infra import interrupts, tools
+from sophia_infra import outdir as folders
 
 DEFAULT_OUTDIR = "cdktf.out"
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
@@ -25,58 +24,93 @@ DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 
 def synthesize(outdir: Path | str = DEFAULT_OUTDIR, config_dir: Path | str = DEFAULT_CONFIG_DIR) -> Path:
     """Synthesize into ``outdir``, replacing it only if synthesis succeeds."""
-    outdir = Path(outdir).resolve()
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    # Validate the configuration before paying for the jsii runtime.
+    # The configuration model imports library values built on cdktf, which starts the jsii
+    # runtime (Node.js): imported here, so that --help and a missing node answer at once.
+    import sophia_config as config_mod
+
+    outdir = folders.check_replaceable(outdir)
+    folders.remove_stale(outdir)  # left by a synthesis that was killed
     app_config = config_mod.load(config_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
-    try:
+    with folders.staging(outdir) as staging:
+        from cdktf import App
+
+        from constructs_lib import guards
         from stacks import build_app
 
         app = App(outdir=str(staging))
         build_app(app, app_config)
         app.synth()
-        # Guard violations found while synthesizing: fail before cdktf.out/ is replaced.
+        # The guards judge what was synthesized: fail before cdktf.out/ is replaced.
         guards.check(app)
-        _swap(staging, outdir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        _refuse_secrets(staging)
+        folders.replace(staging, outdir)
     return outdir
 
 
-def _swap(new: Path, target: Path) -> None:
-    # Two renames within one directory: the old output is replaced as a whole.
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-    new.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _refuse_secrets(staging: Path) -> None:
+    found = secret_scan.scan_output(staging)
+    if found:
+        lines = "\n  ".join(found)
+        raise ValidationError(f"{len(found)} secret-shaped value(s) in the synthesized output:\n  {lines}")
 
 
 def _user_error(exc: BaseException) -> str | None:
     """The message of an error the user can fix, or None for a bug (shown with its traceback).
 
-    Guards collect their violations during synthesis and raise after it, in Python,
-    so no user error reaches us wrapped by the jsii kernel."""
-    if isinstance(exc, (config_mod.ConfigError, ValidationError)):
+    The guards judge the synthesized output after it is written, in Python, so no user
+    error reaches us wrapped by the jsii kernel."""
+    from sophia_config.reader import ConfigError  # light: no cdktf
+
+    if isinstance(exc, (ConfigError, ValidationError, folders.OutdirError)):
         return str(exc)
     return None
 
 
-def main() -> int:
+ENVIRONMENT = {
+    "CDKTF_OUTDIR": f"the output folder (default {DEFAULT_OUTDIR}; cdktf synth sets it). It must be a dedicated "
+    "folder: it is replaced as a whole",
+    "SOPHIA_CONFIG_DIR": "the configuration folder: project.yaml and one <env>.yaml per environment (default config/)",
+    "SOPHIA_EAGER_PROVIDERS": "1 = import the provider bindings eagerly (slow; to compare with the lazy loader)",
+    "SOPHIA_LAZY_NODE": "0 = let Node load every provider submodule too (for the benchmark)",
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20 (set by main.py) silences jsii's Node 20 banner",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    epilog = "environment variables:\n" + "\n".join(f"  {name}\n      {text}" for name, text in ENVIRONMENT.items())
+    return argparse.ArgumentParser(
+        prog="main.py",
+        description="Synthesize every stack of every environment in the configuration folder into the output "
+        "folder (Terraform JSON, one folder per stack), all or nothing: on any error the previous output is "
+        "left as it was. Run by make synth and cdktf synth.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``argv``: the command-line arguments (``main.py`` passes its own; none otherwise)."""
+    _parser().parse_args(argv or [])
     # cdktf synth passes its output directory in CDKTF_OUTDIR.
     outdir = os.environ.get("CDKTF_OUTDIR", DEFAULT_OUTDIR)
     config_dir = os.environ.get("SOPHIA_CONFIG_DIR", DEFAULT_CONFIG_DIR)
     try:
-        synthesize(outdir, config_dir)
+        with interrupts.handled():
+            tools.require("node")
+            written = synthesize(outdir, config_dir)
+    except tools.MissingTool as exc:
+        print(f"synth failed: {exc}", file=sys.stderr)
+        return 2
+    except interrupts.Interrupted as exc:
+        print(f"synth interrupted ({exc.name}): {outdir}/ was left unchanged", file=sys.stderr)
+        return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - report user errors cleanly, re-raise bugs
         message = _user_error(exc)
         if message is None:
             raise
         print(f"synth failed: {message}", file=sys.stderr)
-        print(f"synth failed: {outdir}/ was left unchanged", file=sys.stderr)
+        if not isinstance(exc, folders.OutdirError):  # a refused folder was never touched
+            print(f"synth failed: {outdir}/ was left unchanged", file=sys.stderr)
         return 1
+    print(f"synth: wrote {folders.describe_output(written)}")
     return 0

@@ -138,11 +138,6 @@ def run_validate(name: str, work_root: Path, env: dict[str, str]) -> StackResult
     return StackResult(name, "invalid" if messages else "valid", time.monotonic() - started, messages)
 
 
-def validate_stack(stack_dir: Path, work_root: Path, env: dict[str, str], available: set[tf.Provider]) -> StackResult:
-    """One stack, init then validate (``main`` runs the two phases over all stacks instead)."""
-    return init_stack(stack_dir, work_root, env, available) or run_validate(stack_dir.name, work_root, env)
-
-
 def stack_dirs(outdir: Path, names: list[str]) -> list[Path]:
     found = sorted(p.parent for p in outdir.glob("stacks/*/cdk.tf.json"))
     if names:

@@ -9,16 +9,20 @@ from constructs_lib.ai.model_deployment import service_account_of
 from constructs_lib.ai.model_registry import ModelRegistry, ModelRegistryProps
 from constructs_lib.ai.vector_database import VectorDatabase, VectorDatabaseProps
 from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
-from constructs_lib.compute.managed_node_group import RootVolume
 from constructs_lib.naming import ResourceKind
 from stacks.base import EnvironmentStack, StackContext
 from stacks.compute import ComputeStack
 from stacks.networking import NetworkingStack
+from stacks.outputs import export
 from stacks.security import SecurityStack
 from stacks.shared import SharedStack
 
 
 class AiMlStack(EnvironmentStack):
+    """Exposes ``model_registry`` (:class:`ModelRegistry`), ``model_roles`` (model name ->
+    :class:`IrsaRole`), ``gpu_nodes`` (:class:`GpuNodeGroup`) and ``vector_database``
+    (:class:`VectorDatabase`)."""
+
     function = "ai-ml"
 
     def __init__(
@@ -32,11 +36,37 @@ class AiMlStack(EnvironmentStack):
         compute: ComputeStack,
     ):
         super().__init__(scope, ctx)
-        cfg = ctx.config
-        name = self.naming.name
+        self.model_registry = self._create_model_registry(ctx, security)
+        # One IRSA role per model, trusted only by the service account its ModelDeployment
+        # creates and allowed to read the artifacts bucket only. Here rather than in
+        # ai-workloads: the grant lives with the bucket, and ai-workloads already depends on
+        # this stack (the reverse reference would be a cycle).
+        self.model_roles: dict[str, IrsaRole] = {
+            model.name: self._create_model_role(model.name, compute) for model in ctx.config.models
+        }
+        self.gpu_nodes = GpuNodeGroup(self, "gpu-nodes", self._gpu_nodes_props(ctx, networking, compute))
+        # S3 read on the artifacts bucket only (and its key, via S3), not AmazonS3ReadOnlyAccess.
+        self.model_registry.grant_read_artifacts("gpu-nodes", self.gpu_nodes.node_role_name)
+        self.vector_database = VectorDatabase(
+            self, "vector-db", self._vector_database_props(ctx, security, networking, shared, compute)
+        )
 
-        registry_cfg = cfg.model_registry
-        self.model_registry = ModelRegistry(
+        export(
+            self,
+            self.model_registry,
+            prefix="model_",
+            repository_url="ECR repository of the model-server images",
+            bucket_name="S3 bucket of the model artifacts",
+        )
+        export(self, self.gpu_nodes, prefix="gpu_", node_group_name="GPU managed node group (model servers)")
+        export(self, self.vector_database, prefix="opensearch_", domain_name="OpenSearch domain of the vector database")
+        self.output(
+            "opensearch_endpoint", self.vector_database.domain_endpoint, "VPC endpoint of the vector database (HTTPS)"
+        )
+
+    def _create_model_registry(self, ctx: StackContext, security: SecurityStack) -> ModelRegistry:
+        cfg, name = ctx.config, self.naming.name
+        return ModelRegistry(
             self,
             "model-registry",
             ModelRegistryProps(
@@ -47,102 +77,73 @@ class AiMlStack(EnvironmentStack):
                 # Model image tags are "<model>-<version>" (models[].image); the trailing '-'
                 # keeps one model's prefix from matching another's tags.
                 release_tag_prefixes=tuple(f"{model.name}-" for model in cfg.models),
-                keep_last_releases=registry_cfg.keep_last_releases,
-                untagged_image_expiry_days=registry_cfg.untagged_image_expiry_days,
-                artifacts_glacier_days=registry_cfg.artifacts_glacier_days,
-                artifacts_noncurrent_glacier_days=registry_cfg.artifacts_noncurrent_glacier_days,
-                artifacts_noncurrent_expiry_days=registry_cfg.artifacts_noncurrent_expiry_days,
+                retention=cfg.model_registry,
                 force_delete=cfg.storage.force_destroy_buckets,
             ),
         )
-        self.model_repository_url: str = self.model_registry.repository_url
-        self.model_repository_arn: str = self.model_registry.repository_arn
-        self.model_bucket_name: str = self.model_registry.bucket_name
-        self.model_bucket_arn: str = self.model_registry.bucket_arn
-        self.output("model_repository_url", self.model_repository_url, "ECR repository of the model-server images")
-        self.output("model_bucket_name", self.model_bucket_name, "S3 bucket of the model artifacts")
 
-        # One IRSA role per model, trusted only by the service account its ModelDeployment
-        # creates and allowed to read the artifacts bucket only. Here rather than in
-        # ai-workloads: the grant lives with the bucket, and ai-workloads already depends on
-        # this stack (the reverse reference would be a cycle).
-        self.model_roles: dict[str, IrsaRole] = {}
-        for model in cfg.models:
-            namespace, account = service_account_of(model.name)
-            role = IrsaRole(
-                self,
-                f"model-role-{model.name}",
-                IrsaRoleProps(
-                    role_name=name("ai", f"{model.name}-model", kind=ResourceKind.IAM_ROLE),
-                    oidc_provider_arn=compute.oidc_provider_arn,
-                    oidc_provider_url=compute.oidc_provider_url,
-                    namespace=namespace,
-                    service_account=account,
-                ),
-            )
-            self.model_registry.grant_read_artifacts(role.role_name)
-            self.model_roles[model.name] = role
-        self.model_role_arns: dict[str, str] = {n: r.role_arn for n, r in self.model_roles.items()}
-
-        gpu = cfg.gpu_nodes
-        self.gpu_nodes = GpuNodeGroup(
+    def _create_model_role(self, model_name: str, compute: ComputeStack) -> IrsaRole:
+        namespace, account = service_account_of(model_name)
+        role = IrsaRole(
             self,
-            "gpu-nodes",
-            GpuNodeGroupProps(
-                cluster_name=compute.cluster_name,
-                node_group_name=name("ai", "gpu-ng", kind=ResourceKind.EKS_NODE_GROUP),
-                node_role_name=name("ai", "gpu-node-role", kind=ResourceKind.IAM_ROLE),
-                subnet_ids=networking.private_subnet_ids,
-                security_group_ids=(compute.cluster_security_group_id, compute.node_security_group_id),
-                # S3 read on this one bucket (and its key, via S3), not AmazonS3ReadOnlyAccess.
-                model_bucket_arn=self.model_bucket_arn,
-                model_bucket_kms_key_arn=security.kms_key_arn("data"),
-                instance_types=tuple(gpu.instance_types),
-                capacity_type=gpu.capacity_type,
-                ami_type=gpu.ami_type,
-                min_size=gpu.min_size,
-                max_size=gpu.max_size,
-                desired_size=gpu.desired_size,
-                gpus_per_instance=gpu.gpus_per_node,
-                root_volume=RootVolume(
-                    size_gib=gpu.root_volume.size_gib,
-                    iops=gpu.root_volume.iops,
-                    throughput_mibps=gpu.root_volume.throughput_mibps,
-                ),
-                instance_tags={**ctx.default_tags, "Component": "ai"},
+            f"model-role-{model_name}",
+            IrsaRoleProps(
+                role_name=self.naming.name("ai", f"{model_name}-model", kind=ResourceKind.IAM_ROLE),
+                oidc_provider_arn=compute.cluster.oidc_provider_arn,
+                oidc_provider_url=compute.cluster.oidc_provider_url,
+                namespace=namespace,
+                service_account=account,
             ),
         )
-        self.gpu_node_group_name: str = self.gpu_nodes.node_group_name
-        self.gpu_node_role_arn: str = self.gpu_nodes.node_role_arn
-        self.output("gpu_node_group_name", self.gpu_node_group_name, "GPU managed node group (model servers)")
+        self.model_registry.grant_read_artifacts(f"model-{model_name}", role.role_name)
+        return role
 
-        vdb = cfg.vector_db
-        self.vector_database = VectorDatabase(
-            self,
-            "vector-db",
-            VectorDatabaseProps(
-                domain_name=name("ai", "vectors", kind=ResourceKind.OPENSEARCH_DOMAIN),
-                vpc_id=networking.vpc_id,
-                subnet_ids=tuple(networking.private_subnet_ids),
-                allowed_security_group_ids=(compute.node_security_group_id,),
-                kms_key_arn=security.kms_key_arn("data"),
-                log_kms_key_arn=security.kms_key_arn("logs"),
-                log_retention_days=cfg.logging.retention_days,
-                alarm_topic_arn=shared.alarm_topic_arn,
-                engine_version=vdb.engine_version,
-                instance_type=vdb.instance_type,
-                instance_count=vdb.instance_count,
-                volume_size_gb=vdb.volume_size_gb,
-                volume_iops=vdb.volume_iops,
-                volume_throughput=vdb.volume_throughput,
-                availability_zones=vdb.availability_zones,
-                dedicated_master_count=vdb.dedicated_master_count,
-                dedicated_master_type=vdb.dedicated_master_type,
-                automated_snapshot_start_hour=vdb.automated_snapshot_start_hour,
-            ),
+    def _gpu_nodes_props(
+        self, ctx: StackContext, networking: NetworkingStack, compute: ComputeStack
+    ) -> GpuNodeGroupProps:
+        gpu, name = ctx.config.gpu_nodes, self.naming.name
+        return GpuNodeGroupProps(
+            cluster=compute.cluster,
+            node_group_name=name("ai", "gpu-ng", kind=ResourceKind.EKS_NODE_GROUP),
+            node_role_name=name("ai", "gpu-node-role", kind=ResourceKind.IAM_ROLE),
+            subnet_ids=networking.network.private_subnet_ids,
+            instance_types=tuple(gpu.instance_types),
+            capacity_type=gpu.capacity_type,
+            ami_type=gpu.ami_type,
+            min_size=gpu.min_size,
+            max_size=gpu.max_size,
+            desired_size=gpu.desired_size,
+            gpus_per_instance=gpu.gpus_per_node,
+            root_volume=gpu.root_volume,
+            instance_tags={**ctx.default_tags, "Component": "ai"},
         )
-        self.opensearch_domain_name: str = self.vector_database.domain_name
-        self.opensearch_domain_arn: str = self.vector_database.domain_arn
-        self.opensearch_endpoint: str = self.vector_database.domain_endpoint
-        self.output("opensearch_domain_name", self.opensearch_domain_name, "OpenSearch domain of the vector database")
-        self.output("opensearch_endpoint", self.opensearch_endpoint, "VPC endpoint of the vector database (HTTPS)")
+
+    def _vector_database_props(
+        self,
+        ctx: StackContext,
+        security: SecurityStack,
+        networking: NetworkingStack,
+        shared: SharedStack,
+        compute: ComputeStack,
+    ) -> VectorDatabaseProps:
+        vdb = ctx.config.vector_db
+        return VectorDatabaseProps(
+            domain_name=self.naming.name("ai", "vectors", kind=ResourceKind.OPENSEARCH_DOMAIN),
+            vpc_id=networking.network.vpc_id,
+            subnet_ids=tuple(networking.network.private_subnet_ids),
+            allowed_security_group_ids=(compute.cluster.node_security_group_id,),
+            kms_key_arn=security.kms_key_arn("data"),
+            log_kms_key_arn=security.kms_key_arn("logs"),
+            log_retention_days=ctx.config.logging.retention_days,
+            alarm_topic_arn=shared.alarm_topic.topic_arn,
+            engine_version=vdb.engine_version,
+            instance_type=vdb.instance_type,
+            instance_count=vdb.instance_count,
+            volume_size_gb=vdb.volume_size_gb,
+            volume_iops=vdb.volume_iops,
+            volume_throughput=vdb.volume_throughput,
+            availability_zones=vdb.availability_zones,
+            dedicated_master_count=vdb.dedicated_master_count,
+            dedicated_master_type=vdb.dedicated_master_type,
+            automated_snapshot_start_hour=vdb.automated_snapshot_start_hour,
+        )

@@ -11,8 +11,9 @@ from constructs import Construct
 from constructs_lib import guards, tagging
 from constructs_lib.naming import Naming
 from constructs_lib.providers import aws
+from constructs_lib.state import layout
 from constructs_lib.state.s3_backend import use_s3_backend
-from sophia_infra.config import Environment, EnvironmentConfig, ProjectConfig
+from sophia_config import Environment, EnvironmentConfig, ProjectConfig
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,12 @@ def require_terraform(stack: TerraformStack) -> None:
     stack.add_override("terraform.required_version", TERRAFORM_REQUIRED_VERSION)
 
 
-def state_key(project: str, environment: str, function: str) -> str:
-    return f"{project}/{environment}/{function}.tfstate"
+def state_kms_key_id(project: ProjectConfig, role_arn: str) -> str:
+    """The state key by its alias ARN, in the state account (the key ARN itself is only
+    known once state-bootstrap has run; S3 resolves the alias in the caller's account,
+    which the assumed state role is)."""
+    partition = role_arn.split(":")[1]
+    return f"arn:{partition}:kms:{project.state.region}:{project.state.account_id}:{layout.kms_alias(project.name)}"
 
 
 class EnvironmentStack(TerraformStack):
@@ -90,17 +95,21 @@ class EnvironmentStack(TerraformStack):
                 )
             ],
         )
-        state = ctx.project.state
+        state, role_arn = ctx.project.state, cfg.state.role_arn
+        # The backend and every remote-state read of this stack's outputs assume the
+        # environment's role in the state account (config: state.role_arn).
         use_s3_backend(
             self,
             bucket=state.bucket,
-            key=state_key(ctx.project.name, ctx.env_name, self.function),
+            key=layout.state_key(ctx.project.name, ctx.env_name, self.function),
             region=state.region,
             lock_table=state.lock_table,
             use_lockfile=state.use_lockfile,
+            role_arn=role_arn,
+            kms_key_id=state_kms_key_id(ctx.project, role_arn) if role_arn else None,
+            workspace_key_prefix=layout.workspace_key_prefix(ctx.project.name, ctx.env_name),
         )
         tagging.apply(self, self.function)
-        # After tagging, so the guards see the tags it adds.
         guards.install(
             self,
             guards.GuardOptions(require_database_deletion_protection=cfg.resilience.deletion_protection),

@@ -5,8 +5,9 @@ The seed's ``GpuNodeGroup`` fixed: an NVIDIA AMI type that is supported today
 NVIDIA container toolkit are in the AMI, and no ``/etc/eks/bootstrap.sh`` user
 data), labels and a ``NoSchedule`` taint set by EKS rather than by kubelet
 flags, desired size left to the cluster autoscaler, scale-from-zero hints for
-it, and S3 read access limited to the model artifacts bucket instead of
-``AmazonS3ReadOnlyAccess`` on every bucket of the account.
+it, and no S3 access of its own instead of ``AmazonS3ReadOnlyAccess`` on every
+bucket of the account: the owner of a bucket grants the node role what it may
+read (``ModelRegistry.grant_read_artifacts("gpu-nodes", node_group.node_role_name)``).
 """
 
 from __future__ import annotations
@@ -18,23 +19,21 @@ from dataclasses import dataclass, field
 from constructs import Construct
 
 from constructs_lib import tagging
-from constructs_lib.compute.managed_node_group import (
-    ManagedNodeGroup,
-    ManagedNodeGroupProps,
-    RootVolume,
-    Taint,
-    validate_sizes,
-)
+from constructs_lib.compute.eks_cluster import EksCluster
+from constructs_lib.compute.managed_node_group import NodeGroupOptions, RootVolume, Taint, validate_sizes
 from constructs_lib.errors import ValidationError
-from constructs_lib.providers import aws
-from constructs_lib.security.policy import Condition, Statement, policy_document
 
 GPU_AMI_TYPES = ("AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA")
 GPU_RESOURCE = "nvidia.com/gpu"
+MAX_GPUS_PER_INSTANCE = 16
+"""The most GPUs an EC2 instance has (p4de/p5 have 8; headroom for larger types)."""
 # What a model Deployment selects and tolerates to land on these nodes (the
 # ai-workloads stack reads these constants, so both sides cannot drift apart).
 GPU_LABELS: Mapping[str, str] = {"nvidia.com/gpu": "true", "workload-type": "ml"}
 GPU_TAINT = Taint(key="nvidia.com/gpu", value="true", effect="NoSchedule")
+
+GPU_ROOT_VOLUME = RootVolume(size_gib=100)
+"""Default root (Bottlerocket: data) volume of a GPU node: CUDA images are several GiB each."""
 
 # x86 NVIDIA families (g5g is Graviton and needs an ARM AMI; inf/trn are not NVIDIA).
 _GPU_INSTANCE = re.compile(r"^(g4dn|g5|g6|g6e|gr6|p3|p3dn|p4d|p4de|p5|p5e|p5en|p6-b200)\.[a-z0-9]+$")
@@ -42,20 +41,15 @@ _GPU_INSTANCE = re.compile(r"^(g4dn|g5|g6|g6e|gr6|p3|p3dn|p4d|p4de|p5|p5e|p5en|p
 
 @dataclass(frozen=True)
 class GpuNodeGroupProps:
-    cluster_name: str
-    """Name of the EKS cluster (``ComputeStack.cluster_name``)."""
+    cluster: EksCluster
+    """The cluster the nodes join (``ComputeStack.cluster``), through :meth:`EksCluster.add_node_group`,
+    which gives them its name and its node security groups."""
     node_group_name: str
     """Node group (and launch template) name."""
     node_role_name: str
     """Name of the node IAM role this construct creates."""
     subnet_ids: Sequence[str]
     """Private subnets, one per AZ."""
-    security_group_ids: Sequence[str]
-    """The cluster security group and the node security group (``EksCluster.node_security_group_ids``)."""
-    model_bucket_arn: str
-    """ARN of the model artifacts bucket: the only bucket the nodes may read."""
-    model_bucket_kms_key_arn: str | None = None
-    """KMS key of that bucket (SSE-KMS objects need ``kms:Decrypt``). Default: none (SSE-S3 bucket)."""
     instance_types: tuple[str, ...] = ("g4dn.xlarge",)
     """NVIDIA GPU instance types with the same GPU count. Default: ``g4dn.xlarge`` (1x T4)."""
     capacity_type: str = "ON_DEMAND"
@@ -70,8 +64,8 @@ class GpuNodeGroupProps:
     """Nodes at creation; the cluster autoscaler owns it afterwards. Default: 1."""
     gpus_per_instance: int = 1
     """GPUs per node, advertised to the cluster autoscaler for scale-from-zero. Default: 1."""
-    root_volume: RootVolume = RootVolume(size_gib=100)
-    """Root (data, on Bottlerocket) volume: CUDA images are large. Default: 100 GiB gp3, 3000 IOPS, 125 MiB/s."""
+    root_volume: RootVolume = GPU_ROOT_VOLUME
+    """Root (data, on Bottlerocket) volume. Default: :data:`GPU_ROOT_VOLUME`, 100 GiB gp3, 3000 IOPS, 125 MiB/s."""
     imds_hop_limit: int = 1
     """IMDSv2 hop limit. Default 1: containers cannot reach the node role's credentials.
     The model servers read their artifacts through their own IRSA roles, and the
@@ -99,15 +93,13 @@ class GpuNodeGroup(Construct):
         self.props = props
         self._validate(id_, props)
 
-        self.nodes = ManagedNodeGroup(
+        self.nodes = props.cluster.add_node_group(
             self,
             "nodes",
-            ManagedNodeGroupProps(
-                cluster_name=props.cluster_name,
+            NodeGroupOptions(
                 node_group_name=props.node_group_name,
                 node_role_name=props.node_role_name,
                 subnet_ids=props.subnet_ids,
-                security_group_ids=props.security_group_ids,
                 instance_types=props.instance_types,
                 min_size=props.min_size,
                 max_size=props.max_size,
@@ -122,34 +114,12 @@ class GpuNodeGroup(Construct):
                 instance_tags=props.instance_tags,
             ),
         )
-        self.model_read_policy = self._model_read_policy(props)
 
         self.node_group_name: str = self.nodes.node_group_name
         self.node_group_arn: str = self.nodes.node_group_arn
         self.node_role_arn: str = self.nodes.node_role_arn
         self.node_role_name: str = self.nodes.node_role_name
         self.autoscaling_group_name: str = self.nodes.autoscaling_group_name
-
-    def _model_read_policy(self, props: GpuNodeGroupProps) -> aws.iam_role_policy.IamRolePolicy:
-        statements = [
-            Statement(sid="ListModelBucket", actions=("s3:ListBucket",), resources=(props.model_bucket_arn,)),
-            Statement(sid="ReadModelArtifacts", actions=("s3:GetObject",), resources=(f"{props.model_bucket_arn}/*",)),
-        ]
-        if props.model_bucket_kms_key_arn:
-            region = aws.data_aws_region.DataAwsRegion(self, "region").name
-            statements.append(
-                Statement(
-                    sid="DecryptModelArtifacts",
-                    actions=("kms:Decrypt",),
-                    resources=(props.model_bucket_kms_key_arn,),
-                    # Only when S3 decrypts on the role's behalf, not for direct KMS calls.
-                    conditions=(Condition("StringEquals", "kms:ViaService", (f"s3.{region}.amazonaws.com",)),),
-                )
-            )
-        document = policy_document(self, "model-read", statements)
-        return aws.iam_role_policy.IamRolePolicy(
-            self, "model-read-policy", name="model-artifacts-read", role=self.nodes.node_role.name, policy=document.json
-        )
 
     @staticmethod
     def _validate(id_: str, props: GpuNodeGroupProps) -> None:
@@ -161,10 +131,8 @@ class GpuNodeGroup(Construct):
                 raise ValidationError(
                     f"{where}: instance_types must be x86 NVIDIA GPU types (g4dn, g5, g6, p4d, p5, ...), got {instance_type!r}"
                 )
-        if not 1 <= props.gpus_per_instance <= 16:
-            raise ValidationError(f"{where}: gpus_per_instance must be 1..16, got {props.gpus_per_instance}")
-        if not props.model_bucket_arn or "*" in props.model_bucket_arn:
+        if not 1 <= props.gpus_per_instance <= MAX_GPUS_PER_INSTANCE:
             raise ValidationError(
-                f"{where}: model_bucket_arn must be the ARN of the one model artifacts bucket, got {props.model_bucket_arn!r}"
+                f"{where}: gpus_per_instance must be 1..{MAX_GPUS_PER_INSTANCE}, got {props.gpus_per_instance}"
             )
         validate_sizes(where, props.min_size, props.desired_size, props.max_size)

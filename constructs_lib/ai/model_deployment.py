@@ -12,12 +12,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cdktf import TerraformResourceLifecycle, Token
+from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from constructs_lib.ai.gpu_node_group import GPU_LABELS, GPU_RESOURCE, GPU_TAINT
+from constructs_lib.compute.capacity import ROLLOUT_SURGE_PODS
 from constructs_lib.errors import ValidationError
+from constructs_lib.naming import K8S_LABEL_VALUE
+from constructs_lib.pod_security import restricted_container, restricted_pod
 from constructs_lib.providers import k8s
+from constructs_lib.quantities import check_requests_and_limits
+from constructs_lib.security.policy import check_role_arn
 
 # Read from the GPU node group so that the toleration and selector cannot drift from the
 # taint and label EKS puts on its nodes; GPU_RESOURCE is what the NVIDIA device plugin advertises.
@@ -29,24 +34,11 @@ CONTAINER_PORT = 8080
 SERVICE_PORT = 80
 
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$")
-_CPU = re.compile(r"^([1-9]\d*m|\d+(\.\d+)?)$")
-_MEMORY = re.compile(r"^[1-9]\d*(Ki|Mi|Gi|Ti)$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")
-_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 
 
 def service_account_of(model_name: str, namespace: str | None = None) -> tuple[str, str]:
     """``(namespace, service account)`` a model's pods run as: what an IRSA role must trust."""
     return (namespace or f"model-{model_name}", f"model-{model_name}")
-
-
-def _cpu_millis(value: str) -> float:
-    return float(value[:-1]) if value.endswith("m") else float(value) * 1000
-
-
-def _memory_bytes(value: str) -> int:
-    return int(value[:-2]) * _UNITS[value[-2:]]
 
 
 @dataclass(frozen=True)
@@ -126,67 +118,13 @@ class ModelDeployment(Construct):
             "app.kubernetes.io/managed-by": "terraform",
         }
 
-        self.namespace_resource = k8s.namespace_v1.NamespaceV1(
-            self,
-            "namespace",
-            metadata=k8s.namespace_v1.NamespaceV1Metadata(
-                name=namespace_name,
-                labels={
-                    "environment": props.environment,
-                    # The API server refuses pods that break the restricted profile, so a
-                    # later hand edit cannot quietly run the server as root.
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                },
-            ),
-        )
+        self.namespace_resource = self._create_namespace(props, namespace_name)
         namespace = self.namespace_resource.metadata.name
-
-        # A service account per model (not "default"), so an IRSA role is trusted for this
-        # model's pods only. The EKS pod identity webhook projects the web-identity token
-        # itself, so the Kubernetes API token can stay unmounted.
-        self.service_account = k8s.service_account_v1.ServiceAccountV1(
-            self,
-            "service-account",
-            metadata=k8s.service_account_v1.ServiceAccountV1Metadata(
-                name=account_name,
-                namespace=namespace,
-                labels=labels,
-                annotations={"eks.amazonaws.com/role-arn": props.iam_role_arn} if props.iam_role_arn else None,
-            ),
-            automount_service_account_token=False,
-        )
-
+        self.service_account = self._create_service_account(props, account_name, namespace, labels)
         self.deployment = self._deployment(props, name, namespace, labels, selector, endpoint_path)
-        self.service = k8s.service_v1.ServiceV1(
-            self,
-            "service",
-            metadata=k8s.service_v1.ServiceV1Metadata(name=name, namespace=namespace, labels=labels),
-            spec=k8s.service_v1.ServiceV1Spec(
-                type="ClusterIP",
-                selector=selector,
-                port=[
-                    k8s.service_v1.ServiceV1SpecPort(
-                        name="http", port=SERVICE_PORT, target_port="http", protocol="TCP"
-                    )
-                ],
-            ),
-        )
+        self.service = self._create_service(name, namespace, labels, selector)
         self.hpa = self._hpa(props, name, namespace, labels)
-        self.pdb = None
-        if props.pod_disruption_budget:
-            pdb = k8s.pod_disruption_budget_v1
-            self.pdb = pdb.PodDisruptionBudgetV1(
-                self,
-                "pdb",
-                metadata=pdb.PodDisruptionBudgetV1Metadata(name=name, namespace=namespace, labels=labels),
-                # max_unavailable rather than min_available: with min_available equal to the
-                # HPA's current replicas a node drain could never evict anything.
-                spec=pdb.PodDisruptionBudgetV1Spec(
-                    max_unavailable="1", selector=pdb.PodDisruptionBudgetV1SpecSelector(match_labels=selector)
-                ),
-            )
+        self.pdb = self._create_pdb(name, namespace, labels, selector) if props.pod_disruption_budget else None
 
         self.namespace: str = namespace_name
         self.deployment_name: str = name
@@ -208,21 +146,15 @@ class ModelDeployment(Construct):
             raise ValidationError(f"{where}: namespace must be an RFC 1123 label, got {p.namespace!r}")
         for field in ("model_version", "environment"):
             value = getattr(p, field)
-            if not value or not _LABEL_VALUE.fullmatch(value):
+            if not value or not K8S_LABEL_VALUE.fullmatch(value):
                 raise ValidationError(f"{where}: {field} must be a Kubernetes label value, got {value!r}")
         if not p.image or p.image.endswith(":latest") or ("@sha256:" not in p.image and ":" not in p.image.rsplit("/", 1)[-1]):
             raise ValidationError(
                 f"{where}: image must be pinned by an immutable tag or a digest, got {p.image!r}"
             )
-        for field, pattern in (("cpu_request", _CPU), ("cpu_limit", _CPU), ("memory_request", _MEMORY), ("memory_limit", _MEMORY)):
-            if not pattern.fullmatch(getattr(p, field)):
-                raise ValidationError(f"{where}: {field} is not a Kubernetes quantity, got {getattr(p, field)!r}")
-        if _cpu_millis(p.cpu_limit) < _cpu_millis(p.cpu_request):
-            raise ValidationError(f"{where}: cpu_limit {p.cpu_limit!r} must be >= cpu_request {p.cpu_request!r}")
-        if _memory_bytes(p.memory_limit) < _memory_bytes(p.memory_request):
-            raise ValidationError(
-                f"{where}: memory_limit {p.memory_limit!r} must be >= memory_request {p.memory_request!r}"
-            )
+        check_requests_and_limits(
+            where, cpu_request=p.cpu_request, cpu_limit=p.cpu_limit, memory_request=p.memory_request, memory_limit=p.memory_limit
+        )
         if p.min_replicas < 1:
             raise ValidationError(f"{where}: min_replicas must be >= 1, got {p.min_replicas!r}")
         if p.min_replicas > p.max_replicas:
@@ -243,8 +175,8 @@ class ModelDeployment(Construct):
             raise ValidationError(f"{where}: run_as_user must be a non-root UID (>= 1), got {p.run_as_user!r}")
         if p.startup_timeout_seconds < 10:
             raise ValidationError(f"{where}: startup_timeout_seconds must be >= 10, got {p.startup_timeout_seconds!r}")
-        if p.iam_role_arn is not None and not Token.is_unresolved(p.iam_role_arn) and not _ROLE_ARN.fullmatch(p.iam_role_arn):
-            raise ValidationError(f"{where}: iam_role_arn must be an IAM role ARN, got {p.iam_role_arn!r}")
+        if p.iam_role_arn is not None:
+            check_role_arn(where, "iam_role_arn", p.iam_role_arn)
         for field in ("health_path", "endpoint_path"):
             value = getattr(p, field)
             if value is not None and not value.startswith("/"):
@@ -252,22 +184,135 @@ class ModelDeployment(Construct):
 
     # --- parts --------------------------------------------------------------------------
 
+    def _create_namespace(self, p: ModelDeploymentProps, namespace_name: str):
+        return k8s.namespace_v1.NamespaceV1(
+            self,
+            "namespace",
+            metadata=k8s.namespace_v1.NamespaceV1Metadata(
+                name=namespace_name,
+                labels={
+                    "environment": p.environment,
+                    # The API server refuses pods that break the restricted profile, so a
+                    # later hand edit cannot quietly run the server as root.
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+            ),
+        )
+
+    def _create_service_account(self, p: ModelDeploymentProps, account_name: str, namespace: str, labels: dict):
+        # A service account per model (not "default"), so an IRSA role is trusted for this
+        # model's pods only. The EKS pod identity webhook projects the web-identity token
+        # itself, so the Kubernetes API token can stay unmounted.
+        return k8s.service_account_v1.ServiceAccountV1(
+            self,
+            "service-account",
+            metadata=k8s.service_account_v1.ServiceAccountV1Metadata(
+                name=account_name,
+                namespace=namespace,
+                labels=labels,
+                annotations={"eks.amazonaws.com/role-arn": p.iam_role_arn} if p.iam_role_arn else None,
+            ),
+            automount_service_account_token=False,
+        )
+
+    def _create_service(self, name: str, namespace: str, labels: dict, selector: dict):
+        return k8s.service_v1.ServiceV1(
+            self,
+            "service",
+            metadata=k8s.service_v1.ServiceV1Metadata(name=name, namespace=namespace, labels=labels),
+            spec=k8s.service_v1.ServiceV1Spec(
+                type="ClusterIP",
+                selector=selector,
+                port=[
+                    k8s.service_v1.ServiceV1SpecPort(
+                        name="http", port=SERVICE_PORT, target_port="http", protocol="TCP"
+                    )
+                ],
+            ),
+        )
+
+    def _create_pdb(self, name: str, namespace: str, labels: dict, selector: dict):
+        pdb = k8s.pod_disruption_budget_v1
+        return pdb.PodDisruptionBudgetV1(
+            self,
+            "pdb",
+            metadata=pdb.PodDisruptionBudgetV1Metadata(name=name, namespace=namespace, labels=labels),
+            # max_unavailable rather than min_available: with min_available equal to the
+            # HPA's current replicas a node drain could never evict anything.
+            spec=pdb.PodDisruptionBudgetV1Spec(
+                max_unavailable="1", selector=pdb.PodDisruptionBudgetV1SpecSelector(match_labels=selector)
+            ),
+        )
+
     def _deployment(self, p: ModelDeploymentProps, name: str, namespace: str, labels: dict, selector: dict, endpoint_path: str):
         d = k8s.deployment_v1
-        requests = {"cpu": p.cpu_request, "memory": p.memory_request}
-        limits = {"cpu": p.cpu_limit, "memory": p.memory_limit}
         node_selector = {"kubernetes.io/os": "linux"}
         tolerations = None
         if p.gpu_enabled:
-            # Extended resources cannot be overcommitted: request and limit must be equal.
-            requests[GPU_RESOURCE] = limits[GPU_RESOURCE] = str(p.gpu_count)
             node_selector[GPU_NODE_LABEL[0]] = GPU_NODE_LABEL[1]
             tolerations = [d.DeploymentV1SpecTemplateSpecToleration(key=GPU_TAINT_KEY, operator="Exists", effect=GPU_TAINT_EFFECT)]
+        return d.DeploymentV1(
+            self,
+            "deployment",
+            metadata=d.DeploymentV1Metadata(name=name, namespace=namespace, labels=labels),
+            spec=d.DeploymentV1Spec(
+                # No replicas: the HPA owns the count; setting it here would reset the
+                # HPA's choice on every apply.
+                selector=d.DeploymentV1SpecSelector(match_labels=selector),
+                strategy=d.DeploymentV1SpecStrategy(
+                    type="RollingUpdate",
+                    # Never below the serving capacity during a rollout; one extra pod at a time
+                    # (for GPU models, one extra GPU node at most: the capacity check counts it).
+                    rolling_update=d.DeploymentV1SpecStrategyRollingUpdate(
+                        max_surge=str(ROLLOUT_SURGE_PODS), max_unavailable="0"
+                    ),
+                ),
+                template=d.DeploymentV1SpecTemplate(
+                    metadata=d.DeploymentV1SpecTemplateMetadata(labels=labels),
+                    spec=d.DeploymentV1SpecTemplateSpec(
+                        service_account_name=self.service_account.metadata.name,
+                        # Model servers do not call the Kubernetes API: no token in the pod.
+                        automount_service_account_token=False,
+                        enable_service_links=False,
+                        security_context=restricted_pod(p.run_as_user),
+                        container=[self._container(p, endpoint_path)],
+                        node_selector=node_selector,
+                        toleration=tolerations,
+                        topology_spread_constraint=[
+                            d.DeploymentV1SpecTemplateSpecTopologySpreadConstraint(
+                                max_skew=1,
+                                topology_key="topology.kubernetes.io/zone",
+                                when_unsatisfiable="ScheduleAnyway",
+                                label_selector=[d.DeploymentV1SpecTemplateSpecTopologySpreadConstraintLabelSelector(match_labels=selector)],
+                            )
+                        ],
+                        volume=[
+                            d.DeploymentV1SpecTemplateSpecVolume(
+                                name="tmp",
+                                empty_dir=d.DeploymentV1SpecTemplateSpecVolumeEmptyDir(size_limit=p.tmp_size_limit),
+                            )
+                        ],
+                    ),
+                ),
+            ),
+            wait_for_rollout=p.wait_for_rollout,
+            # Belt and braces with the omitted replicas: should a default ever be written
+            # to state, Terraform still leaves the HPA's count alone.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["spec[0].replicas"]),
+        )
 
+    def _container(self, p: ModelDeploymentProps, endpoint_path: str):
+        d = k8s.deployment_v1
+        requests = {"cpu": p.cpu_request, "memory": p.memory_request}
+        limits = {"cpu": p.cpu_limit, "memory": p.memory_limit}
+        if p.gpu_enabled:
+            # Extended resources cannot be overcommitted: request and limit must be equal.
+            requests[GPU_RESOURCE] = limits[GPU_RESOURCE] = str(p.gpu_count)
         period = 10
         probe_get = {"path": p.health_path, "port": "http"}
-        uid = str(p.run_as_user)
-        container = d.DeploymentV1SpecTemplateSpecContainer(
+        return d.DeploymentV1SpecTemplateSpecContainer(
             name="model-server",
             image=p.image,
             image_pull_policy="IfNotPresent",
@@ -299,70 +344,8 @@ class ModelDeployment(Construct):
                 timeout_seconds=5,
                 failure_threshold=3,
             ),
-            security_context=d.DeploymentV1SpecTemplateSpecContainerSecurityContext(
-                run_as_non_root=True,
-                run_as_user=uid,
-                run_as_group=uid,
-                privileged=False,
-                allow_privilege_escalation=False,
-                read_only_root_filesystem=True,
-                capabilities=d.DeploymentV1SpecTemplateSpecContainerSecurityContextCapabilities(drop=["ALL"]),
-                seccomp_profile=d.DeploymentV1SpecTemplateSpecContainerSecurityContextSeccompProfile(type="RuntimeDefault"),
-            ),
+            security_context=restricted_container(p.run_as_user),
             volume_mount=[d.DeploymentV1SpecTemplateSpecContainerVolumeMount(name="tmp", mount_path="/tmp")],
-        )
-        return d.DeploymentV1(
-            self,
-            "deployment",
-            metadata=d.DeploymentV1Metadata(name=name, namespace=namespace, labels=labels),
-            spec=d.DeploymentV1Spec(
-                # No replicas: the HPA owns the count; setting it here would reset the
-                # HPA's choice on every apply.
-                selector=d.DeploymentV1SpecSelector(match_labels=selector),
-                strategy=d.DeploymentV1SpecStrategy(
-                    type="RollingUpdate",
-                    # Never below the serving capacity during a rollout; one extra pod at a time
-                    # (for GPU models, one extra GPU node at most).
-                    rolling_update=d.DeploymentV1SpecStrategyRollingUpdate(max_surge="1", max_unavailable="0"),
-                ),
-                template=d.DeploymentV1SpecTemplate(
-                    metadata=d.DeploymentV1SpecTemplateMetadata(labels=labels),
-                    spec=d.DeploymentV1SpecTemplateSpec(
-                        service_account_name=self.service_account.metadata.name,
-                        # Model servers do not call the Kubernetes API: no token in the pod.
-                        automount_service_account_token=False,
-                        enable_service_links=False,
-                        security_context=d.DeploymentV1SpecTemplateSpecSecurityContext(
-                            run_as_non_root=True,
-                            run_as_user=uid,
-                            run_as_group=uid,
-                            fs_group=uid,
-                            seccomp_profile=d.DeploymentV1SpecTemplateSpecSecurityContextSeccompProfile(type="RuntimeDefault"),
-                        ),
-                        container=[container],
-                        node_selector=node_selector,
-                        toleration=tolerations,
-                        topology_spread_constraint=[
-                            d.DeploymentV1SpecTemplateSpecTopologySpreadConstraint(
-                                max_skew=1,
-                                topology_key="topology.kubernetes.io/zone",
-                                when_unsatisfiable="ScheduleAnyway",
-                                label_selector=[d.DeploymentV1SpecTemplateSpecTopologySpreadConstraintLabelSelector(match_labels=selector)],
-                            )
-                        ],
-                        volume=[
-                            d.DeploymentV1SpecTemplateSpecVolume(
-                                name="tmp",
-                                empty_dir=d.DeploymentV1SpecTemplateSpecVolumeEmptyDir(size_limit=p.tmp_size_limit),
-                            )
-                        ],
-                    ),
-                ),
-            ),
-            wait_for_rollout=p.wait_for_rollout,
-            # Belt and braces with the omitted replicas: should a default ever be written
-            # to state, Terraform still leaves the HPA's count alone.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["spec[0].replicas"]),
         )
 
     def _hpa(self, p: ModelDeploymentProps, name: str, namespace: str, labels: dict):

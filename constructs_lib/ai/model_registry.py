@@ -15,9 +15,10 @@ from constructs import Construct
 
 from constructs_lib import tagging
 from constructs_lib.errors import ValidationError
+from constructs_lib.limits import bounded, check_limits
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
-from constructs_lib.security.policy import Condition, Statement, policy_document
+from constructs_lib.security.policy import Statement, inline_role_policy
 from constructs_lib.storage.secure_bucket import (
     LifecycleRule,
     SecureBucket,
@@ -40,6 +41,33 @@ _MAX_RULES = 50
 
 
 @dataclass(frozen=True)
+class RegistryRetention:
+    """How long the registry keeps images and artifacts; checked when created.
+
+    Also the type of the configuration's ``model_registry:``: these defaults and limits are the only ones."""
+
+    untagged_image_expiry_days: int = bounded(7, ge=1, le=365)
+    """Days after which an untagged image (a failed or superseded push) is expired. Default: 7."""
+    keep_last_releases: int = bounded(30, ge=1, le=10000)
+    """Tagged images kept per release prefix (per model); older ones are expired. Must exceed the
+    versions that can be deployed or rolled back to at once. Default: 30."""
+    artifacts_glacier_days: int = bounded(90, ge=1)
+    """Days after which current objects under ``models/`` move to S3 Glacier Flexible Retrieval. Default: 90."""
+    artifacts_noncurrent_glacier_days: int = bounded(30, ge=1)
+    """Days after which superseded (noncurrent) artifact versions move to Glacier. Default: 30."""
+    artifacts_noncurrent_expiry_days: int = bounded(365, ge=1)
+    """Days after which noncurrent artifact versions are deleted; more than the Glacier days. Default: 365."""
+
+    def __post_init__(self) -> None:
+        check_limits(self)
+        if self.artifacts_noncurrent_expiry_days <= self.artifacts_noncurrent_glacier_days:
+            raise ValidationError(
+                f"RegistryRetention: artifacts_noncurrent_expiry_days ({self.artifacts_noncurrent_expiry_days}) "
+                f"must be greater than artifacts_noncurrent_glacier_days ({self.artifacts_noncurrent_glacier_days})"
+            )
+
+
+@dataclass(frozen=True)
 class ModelRegistryProps:
     repository_name: str
     """ECR repository for model-server images (checked against ECR's naming rules)."""
@@ -51,16 +79,8 @@ class ModelRegistryProps:
     """Tag prefixes of release images, one per model (``"bert-base-"``). For each prefix
     the last ``keep_last_releases`` images are kept and older ones expired.
     Default: none (tagged images are never expired)."""
-    keep_last_releases: int = 30
-    """Tagged images kept per release prefix. Default: 30."""
-    untagged_image_expiry_days: int = 7
-    """Days after which untagged images are expired. Default: 7."""
-    artifacts_glacier_days: int = 90
-    """Days after which current objects under ``models/`` move to Glacier. Default: 90."""
-    artifacts_noncurrent_glacier_days: int = 30
-    """Days after which noncurrent artifact versions move to Glacier. Default: 30."""
-    artifacts_noncurrent_expiry_days: int = 365
-    """Days after which noncurrent artifact versions are deleted. Default: 365."""
+    retention: RegistryRetention = RegistryRetention()
+    """How long images and artifacts are kept. Default: :class:`RegistryRetention`'s defaults."""
     force_delete: bool = False
     """Let ``terraform destroy`` delete a repository that still holds images and a
     non-empty bucket. Default: off; only for throw-away environments."""
@@ -105,8 +125,6 @@ class ModelRegistry(Construct):
         tagging.set_component(self, "ai")
         self.props = props
         self._validate(id_, props)
-        self._grants = 0
-        self._region: str | None = None
 
         self.repository = aws.ecr_repository.EcrRepository(
             self,
@@ -132,6 +150,7 @@ class ModelRegistry(Construct):
             policy=json.dumps(self.lifecycle_policy(), sort_keys=True),
         )
 
+        retention = props.retention
         self.artifacts = SecureBucket(
             self,
             "artifacts",
@@ -143,11 +162,11 @@ class ModelRegistry(Construct):
                     LifecycleRule(
                         id="archive-models",
                         prefix="models/",
-                        transitions=(Transition(props.artifacts_glacier_days, "GLACIER"),),
-                        noncurrent_transitions=(Transition(props.artifacts_noncurrent_glacier_days, "GLACIER"),),
-                        noncurrent_expiration_days=props.artifacts_noncurrent_expiry_days,
+                        transitions=(Transition(retention.artifacts_glacier_days, "GLACIER"),),
+                        noncurrent_transitions=(Transition(retention.artifacts_noncurrent_glacier_days, "GLACIER"),),
+                        noncurrent_expiration_days=retention.artifacts_noncurrent_expiry_days,
                     ),
-                    LifecycleRule(id="expire-noncurrent", noncurrent_expiration_days=props.artifacts_noncurrent_expiry_days),
+                    LifecycleRule(id="expire-noncurrent", noncurrent_expiration_days=retention.artifacts_noncurrent_expiry_days),
                 ),
             ),
         )
@@ -163,14 +182,6 @@ class ModelRegistry(Construct):
         check(props.repository_name, ResourceKind.ECR_REPOSITORY)
         if not props.kms_key_arn:
             raise ValidationError(f"ModelRegistry {id_}: kms_key_arn must be a KMS key ARN, got {props.kms_key_arn!r}")
-        if not 1 <= props.keep_last_releases <= 10000:
-            raise ValidationError(
-                f"ModelRegistry {id_}: keep_last_releases must be 1..10000, got {props.keep_last_releases}"
-            )
-        if props.untagged_image_expiry_days < 1:
-            raise ValidationError(
-                f"ModelRegistry {id_}: untagged_image_expiry_days must be >= 1, got {props.untagged_image_expiry_days}"
-            )
         if len(props.release_tag_prefixes) > _MAX_RULES:
             raise ValidationError(
                 f"ModelRegistry {id_}: release_tag_prefixes allows at most {_MAX_RULES} prefixes, "
@@ -192,18 +203,10 @@ class ModelRegistry(Construct):
                         f"ModelRegistry {id_}: release tag prefix {a!r} also matches {b!r}'s tags; "
                         f"end each prefix with a separator that keeps them apart"
                     )
-        for name in ("artifacts_glacier_days", "artifacts_noncurrent_glacier_days", "artifacts_noncurrent_expiry_days"):
-            if getattr(props, name) < 1:
-                raise ValidationError(f"ModelRegistry {id_}: {name} must be >= 1, got {getattr(props, name)}")
-        if props.artifacts_noncurrent_expiry_days <= props.artifacts_noncurrent_glacier_days:
-            raise ValidationError(
-                f"ModelRegistry {id_}: artifacts_noncurrent_expiry_days ({props.artifacts_noncurrent_expiry_days}) "
-                f"must be greater than artifacts_noncurrent_glacier_days ({props.artifacts_noncurrent_glacier_days})"
-            )
 
     def lifecycle_policy(self) -> dict:
         """The ECR lifecycle policy document (also what ``EcrLifecyclePolicy`` receives as JSON)."""
-        p = self.props
+        p = self.props.retention
         rules = [
             _LifecycleRule(
                 priority=1,
@@ -213,7 +216,7 @@ class ModelRegistry(Construct):
                 count_number=p.untagged_image_expiry_days,
             )
         ]
-        for index, prefix in enumerate(p.release_tag_prefixes, start=2):
+        for index, prefix in enumerate(self.props.release_tag_prefixes, start=2):
             rules.append(
                 _LifecycleRule(
                     priority=index,
@@ -228,31 +231,30 @@ class ModelRegistry(Construct):
 
     # --- grants -----------------------------------------------------------------------------
 
-    def grant_pull(self, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
+    # Each grant is named after its grantee (``grant-<grantee_id>-<access>``), not after the
+    # order of the calls: with a counter, removing one model would renumber, and so replace
+    # (``role`` and ``name`` force a new role policy), every grant made after it.
+
+    def grant_pull(self, grantee_id: str, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
         """Let the role pull images from this repository (and no other)."""
-        return self._grant(role_name, "pull", [
+        return self._grant(grantee_id, role_name, "pull", [
             self._authorization_token(),
             Statement(sid="PullModelImages", actions=_PULL_ACTIONS, resources=(self.repository_arn,)),
         ])
 
-    def grant_read_artifacts(self, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
-        """Let the role read model artifacts (list the bucket, get objects, decrypt them)."""
-        return self._grant(role_name, "read-artifacts", self._artifact_read_statements())
+    def grant_read_artifacts(self, grantee_id: str, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
+        """Let the role read model artifacts: :meth:`SecureBucket.read_statements` of the
+        artifacts bucket (list it, get objects, decrypt them through S3 only)."""
+        return self._grant(grantee_id, role_name, "read-artifacts", self.artifacts.read_statements())
 
-    def grant_push(self, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
+    def grant_push(self, grantee_id: str, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
         """Let the role (a CI pipeline) push images and write artifacts. It cannot delete
         images or change the repository; with immutable tags it cannot overwrite a release."""
-        return self._grant(role_name, "push", [
+        return self._grant(grantee_id, role_name, "push", [
             self._authorization_token(),
             Statement(sid="PushModelImages", actions=_PUSH_ACTIONS, resources=(self.repository_arn,)),
-            *self._artifact_read_statements(),
-            Statement(sid="WriteArtifacts", actions=("s3:PutObject",), resources=(f"{self.bucket_arn}/*",)),
-            Statement(
-                sid="EncryptArtifacts",
-                actions=("kms:GenerateDataKey",),
-                resources=(self.props.kms_key_arn,),
-                conditions=(self._via_s3(),),
-            ),
+            *self.artifacts.read_statements(),
+            *self.artifacts.write_statements(delete=False),
         ])
 
     @staticmethod
@@ -261,29 +263,8 @@ class ModelRegistry(Construct):
         # (https://docs.aws.amazon.com/AmazonECR/latest/userguide/security_iam_service-with-iam.html).
         return Statement(sid="EcrLogin", actions=("ecr:GetAuthorizationToken",), resources=("*",))
 
-    def _artifact_read_statements(self) -> list[Statement]:
-        return [
-            Statement(sid="ListArtifacts", actions=("s3:ListBucket",), resources=(self.bucket_arn,)),
-            Statement(sid="ReadArtifacts", actions=("s3:GetObject", "s3:GetObjectVersion"), resources=(f"{self.bucket_arn}/*",)),
-            Statement(
-                sid="DecryptArtifacts", actions=("kms:Decrypt",), resources=(self.props.kms_key_arn,), conditions=(self._via_s3(),)
-            ),
-        ]
-
-    def _via_s3(self) -> Condition:
-        # The key is shared with other data stores: usable by the grantee only through S3.
-        if self._region is None:
-            self._region = aws.data_aws_region.DataAwsRegion(self, "region").name
-        return Condition("StringEquals", "kms:ViaService", (f"s3.{self._region}.amazonaws.com",))
-
-    def _grant(self, role_name: str, what: str, statements: list[Statement]) -> aws.iam_role_policy.IamRolePolicy:
-        self._grants += 1
-        id_ = f"grant-{self._grants}-{what}"
-        document = policy_document(self, f"{id_}-document", statements)
-        return aws.iam_role_policy.IamRolePolicy(
-            self,
-            id_,
-            name=check(f"{self.props.repository_name.replace('/', '-')}-{what}", ResourceKind.IAM_POLICY),
-            role=role_name,
-            policy=document.json,
-        )
+    def _grant(
+        self, grantee_id: str, role_name: str, what: str, statements: list[Statement]
+    ) -> aws.iam_role_policy.IamRolePolicy:
+        name = check(f"{self.props.repository_name.replace('/', '-')}-{what}", ResourceKind.IAM_POLICY)
+        return inline_role_policy(self, f"grant-{grantee_id}-{what}", name=name, role=role_name, statements=statements)

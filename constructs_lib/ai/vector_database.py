@@ -17,16 +17,26 @@ from cdktf import Token
 from constructs import Construct
 
 from constructs_lib import tagging
+from constructs_lib.ai.vector_database_alarms import health_alarm_specs
 from constructs_lib.errors import ValidationError
-from constructs_lib.monitoring.alarms import AlarmProps, Comparison, MetricAlarm, TreatMissingData
+from constructs_lib.monitoring import metrics
+from constructs_lib.monitoring.alarms import AlarmProps, MetricAlarm
 from constructs_lib.monitoring.dashboard_widgets import Metric
+from constructs_lib.monitoring.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps, check_retention
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.security.policy import Condition, Principal, Statement, policy_document
-from sophia_infra.config_types import LOG_RETENTION_DAYS
+from constructs_lib.storage import gp3
 
 TLS_POLICIES = ("Policy-Min-TLS-1-2-2019-07", "Policy-Min-TLS-1-2-PFS-2023-10")
-_ENGINE = re.compile(r"^OpenSearch_\d+\.\d+$")
+# What OpenSearch Service accepts; the configuration model (sophia_config/sections/vector_db.py)
+# checks against these same values.
+ENGINE_VERSION_PATTERN = r"^OpenSearch_\d+\.\d+$"
+AVAILABILITY_ZONES = (1, 2, 3)
+"""1: no zone awareness; 2 or 3: replicas spread across that many AZs."""
+DEDICATED_MASTER_COUNTS = (0, 3, 5)
+VOLUME_SIZE_GB = (10, 16384)
+"""gp3 volume per data node, GiB (OpenSearch's minimum, gp3's maximum)."""
 # Log types OpenSearch Service can publish. Slow logs also need per-index thresholds
 # (index.search.slowlog.threshold.*) before anything is written.
 LOG_TYPES = ("INDEX_SLOW_LOGS", "SEARCH_SLOW_LOGS", "ES_APPLICATION_LOGS", "AUDIT_LOGS")
@@ -56,9 +66,9 @@ class VectorDatabaseProps:
     """Data nodes. With zone awareness, a multiple of ``availability_zones``. Default: 1."""
     volume_size_gb: int = 20
     """gp3 volume per data node, GiB. Default: 20."""
-    volume_iops: int = 3000
+    volume_iops: int = gp3.BASELINE_IOPS
     """gp3 IOPS. Default: 3000 (gp3 baseline, no extra charge)."""
-    volume_throughput: int = 125
+    volume_throughput: int = gp3.BASELINE_THROUGHPUT_MIBPS
     """gp3 throughput, MiB/s. Default: 125 (gp3 baseline)."""
     availability_zones: int = 1
     """1: no zone awareness; 2 or 3: replicas spread across that many AZs. Default: 1."""
@@ -81,25 +91,12 @@ class VectorDatabaseProps:
     """Alarm when JVM heap pressure stays at or above this. Default: 95 (AWS recommendation)."""
 
 
-@dataclass(frozen=True)
-class _AlarmSpec:
-    id: str
-    metric: str
-    stat: str
-    comparison: Comparison
-    threshold: float
-    period: int
-    evaluation_periods: int
-    datapoints_to_alarm: int
-    treat_missing_data: TreatMissingData
-    description: str
-
-
 class VectorDatabase(Construct):
     """A private, encrypted OpenSearch domain with fine-grained access control and health alarms.
 
     Outputs: ``domain_name``, ``domain_arn``, ``domain_endpoint``, ``security_group_id``,
     ``master_role_arn``, ``log_group_names`` (log type -> name), ``alarm_names``.
+    Metrics: :meth:`metric`.
     """
 
     def __init__(self, scope: Construct, id_: str, props: VectorDatabaseProps):
@@ -119,93 +116,9 @@ class VectorDatabase(Construct):
 
         self.security_group = self._security_group(props)
         self.master_role_arn: str = props.master_role_arn or self._master_role(props, account_root, domain_arn)
-        self.log_groups = {
-            log_type: aws.cloudwatch_log_group.CloudwatchLogGroup(
-                self,
-                f"log-{log_type.lower().replace('_', '-')}",
-                name=check(f"/aws/opensearch/{props.domain_name}/{log_type.lower().replace('_', '-')}", ResourceKind.LOG_GROUP),
-                retention_in_days=props.log_retention_days,
-                kms_key_id=props.log_kms_key_arn,
-            )
-            for log_type in LOG_TYPES
-        }
+        self.log_groups = self._create_log_groups(props)
         log_policy = self._log_resource_policy(props, identity.account_id, domain_arn)
-
-        access_policy = policy_document(
-            self,
-            "access-policy",
-            [
-                # The resource policy only delegates to IAM: a principal also needs es:ESHttp*
-                # in its own policies, and fine-grained access control then maps it to roles.
-                Statement(
-                    sid="AccountPrincipals",
-                    actions=("es:ESHttp*",),
-                    resources=(f"{domain_arn}/*",),
-                    principals=(Principal("AWS", (account_root,)),),
-                )
-            ],
-        )
-        zone_aware = props.availability_zones > 1
-        dos = aws.opensearch_domain
-        self.domain = dos.OpensearchDomain(
-            self,
-            "domain",
-            domain_name=props.domain_name,
-            engine_version=props.engine_version,
-            cluster_config=dos.OpensearchDomainClusterConfig(
-                instance_type=props.instance_type,
-                instance_count=props.instance_count,
-                dedicated_master_enabled=props.dedicated_master_count > 0,
-                dedicated_master_count=props.dedicated_master_count or None,
-                dedicated_master_type=props.dedicated_master_type if props.dedicated_master_count else None,
-                zone_awareness_enabled=zone_aware,
-                zone_awareness_config=dos.OpensearchDomainClusterConfigZoneAwarenessConfig(
-                    availability_zone_count=props.availability_zones
-                )
-                if zone_aware
-                else None,
-            ),
-            ebs_options=dos.OpensearchDomainEbsOptions(
-                ebs_enabled=True,
-                volume_type="gp3",
-                volume_size=props.volume_size_gb,
-                iops=props.volume_iops,
-                throughput=props.volume_throughput,
-            ),
-            vpc_options=dos.OpensearchDomainVpcOptions(
-                subnet_ids=list(props.subnet_ids[: props.availability_zones]),
-                security_group_ids=[self.security_group.id],
-            ),
-            encrypt_at_rest=dos.OpensearchDomainEncryptAtRest(enabled=True, kms_key_id=props.kms_key_arn),
-            node_to_node_encryption=dos.OpensearchDomainNodeToNodeEncryption(enabled=True),
-            domain_endpoint_options=dos.OpensearchDomainDomainEndpointOptions(
-                enforce_https=True, tls_security_policy=props.tls_security_policy
-            ),
-            advanced_security_options=dos.OpensearchDomainAdvancedSecurityOptions(
-                enabled=True,
-                anonymous_auth_enabled=False,
-                # IAM only: no internal users, so no master password to keep in Terraform state.
-                internal_user_database_enabled=False,
-                master_user_options=dos.OpensearchDomainAdvancedSecurityOptionsMasterUserOptions(
-                    master_user_arn=self.master_role_arn
-                ),
-            ),
-            access_policies=access_policy.json,
-            # OpenSearch 5.3+ takes hourly snapshots whatever this says; the hour is kept
-            # so that the daily retention point is predictable for restores.
-            snapshot_options=dos.OpensearchDomainSnapshotOptions(
-                automated_snapshot_start_hour=props.automated_snapshot_start_hour
-            ),
-            software_update_options=dos.OpensearchDomainSoftwareUpdateOptions(auto_software_update_enabled=True),
-            log_publishing_options=[
-                dos.OpensearchDomainLogPublishingOptions(
-                    log_type=log_type, cloudwatch_log_group_arn=group.arn, enabled=True
-                )
-                for log_type, group in self.log_groups.items()
-            ],
-            # The service checks at creation that it may write to the log groups.
-            depends_on=[log_policy],
-        )
+        self.domain = self._create_domain(props, self._access_policy(account_root, domain_arn), depends_on=[log_policy])
 
         self.domain_name: str = self.domain.domain_name
         self.domain_arn: str = self.domain.arn
@@ -215,17 +128,25 @@ class VectorDatabase(Construct):
         self.alarms = self._alarms(props)
         self.alarm_names: tuple[str, ...] = tuple(a.alarm_name for a in self.alarms)
 
+    # --- metrics ------------------------------------------------------------------------
+
+    def metric(self, metric_name: str, *, stat: str = "Maximum", period: int = 60) -> Metric:
+        """The domain's ``AWS/ES`` metric ``metric_name`` (``ClusterStatus.red``, ``FreeStorageSpace``...),
+        with the dimensions :func:`metrics.opensearch` states: without the account id (the seed's
+        placeholder) an alarm matches no data and never fires."""
+        return metrics.opensearch(metric_name, self.domain.domain_name, self.account_id, stat=stat, period=period)
+
     # --- validation ---------------------------------------------------------------------
 
     @staticmethod
     def _validate(id_: str, p: VectorDatabaseProps) -> None:
         where = f"VectorDatabase {id_}"
         check(p.domain_name, ResourceKind.OPENSEARCH_DOMAIN)
-        if not _ENGINE.fullmatch(p.engine_version):
+        if not re.fullmatch(ENGINE_VERSION_PATTERN, p.engine_version):
             raise ValidationError(f"{where}: engine_version must look like 'OpenSearch_2.19', got {p.engine_version!r}")
         if not p.instance_type.endswith(".search"):
             raise ValidationError(f"{where}: instance_type must end in '.search', got {p.instance_type!r}")
-        if p.availability_zones not in (1, 2, 3):
+        if p.availability_zones not in AVAILABILITY_ZONES:
             raise ValidationError(f"{where}: availability_zones must be 1, 2 or 3, got {p.availability_zones!r}")
         if p.instance_count < 1 or (p.availability_zones > 1 and p.instance_count % p.availability_zones):
             raise ValidationError(
@@ -240,29 +161,27 @@ class VectorDatabase(Construct):
             raise ValidationError(
                 f"{where}: allowed_security_group_ids must name the application tier, got {p.allowed_security_group_ids!r}"
             )
-        if p.dedicated_master_count not in (0, 3, 5):
+        if p.dedicated_master_count not in DEDICATED_MASTER_COUNTS:
             raise ValidationError(f"{where}: dedicated_master_count must be 0, 3 or 5, got {p.dedicated_master_count!r}")
         if p.dedicated_master_count and not (p.dedicated_master_type or "").endswith(".search"):
             raise ValidationError(
                 f"{where}: dedicated_master_type must be a '.search' type when dedicated_master_count is "
                 f"{p.dedicated_master_count}, got {p.dedicated_master_type!r}"
             )
-        if not 10 <= p.volume_size_gb <= 16384:
-            raise ValidationError(f"{where}: volume_size_gb must be 10..16384, got {p.volume_size_gb!r}")
-        if not 3000 <= p.volume_iops <= 16000:
-            raise ValidationError(f"{where}: volume_iops must be 3000..16000 (gp3), got {p.volume_iops!r}")
-        if not 125 <= p.volume_throughput <= 1000:
-            raise ValidationError(f"{where}: volume_throughput must be 125..1000 MiB/s (gp3), got {p.volume_throughput!r}")
+        for name, (low, high) in (
+            ("volume_size_gb", VOLUME_SIZE_GB),
+            ("volume_iops", (gp3.BASELINE_IOPS, gp3.MAX_IOPS)),
+            ("volume_throughput", (gp3.BASELINE_THROUGHPUT_MIBPS, gp3.MAX_THROUGHPUT_MIBPS)),
+        ):
+            if not low <= getattr(p, name) <= high:
+                raise ValidationError(f"{where}: {name} must be {low}..{high} (gp3), got {getattr(p, name)!r}")
         if p.tls_security_policy not in TLS_POLICIES:
             raise ValidationError(f"{where}: tls_security_policy must be one of {TLS_POLICIES}, got {p.tls_security_policy!r}")
         if not 0 <= p.automated_snapshot_start_hour <= 23:
             raise ValidationError(
                 f"{where}: automated_snapshot_start_hour must be 0..23, got {p.automated_snapshot_start_hour!r}"
             )
-        if p.log_retention_days not in LOG_RETENTION_DAYS:
-            raise ValidationError(
-                f"{where}: log_retention_days must be a CloudWatch Logs retention, got {p.log_retention_days!r}"
-            )
+        check_retention(where, "log_retention_days", p.log_retention_days)
         for name in ("kms_key_arn", "log_kms_key_arn", "alarm_topic_arn"):
             if not getattr(p, name):
                 raise ValidationError(f"{where}: {name} is required, got {getattr(p, name)!r}")
@@ -276,6 +195,99 @@ class VectorDatabase(Construct):
             )
 
     # --- parts --------------------------------------------------------------------------
+
+    def _create_log_groups(self, p: VectorDatabaseProps) -> dict[str, aws.cloudwatch_log_group.CloudwatchLogGroup]:
+        return {
+            log_type: EncryptedLogGroup(
+                self,
+                f"log-{log_type.lower().replace('_', '-')}",
+                EncryptedLogGroupProps(
+                    name=f"/aws/opensearch/{p.domain_name}/{log_type.lower().replace('_', '-')}",
+                    retention_days=p.log_retention_days,
+                    kms_key_arn=p.log_kms_key_arn,
+                ),
+            ).resource
+            for log_type in LOG_TYPES
+        }
+
+    def _access_policy(self, account_root: str, domain_arn: str):
+        return policy_document(
+            self,
+            "access-policy",
+            [
+                # The resource policy only delegates to IAM: a principal also needs es:ESHttp*
+                # in its own policies, and fine-grained access control then maps it to roles.
+                Statement(
+                    sid="AccountPrincipals",
+                    actions=("es:ESHttp*",),
+                    resources=(f"{domain_arn}/*",),
+                    principals=(Principal("AWS", (account_root,)),),
+                )
+            ],
+        )
+
+    def _create_domain(self, p: VectorDatabaseProps, access_policy, depends_on: list):
+        zone_aware = p.availability_zones > 1
+        dos = aws.opensearch_domain
+        return dos.OpensearchDomain(
+            self,
+            "domain",
+            domain_name=p.domain_name,
+            engine_version=p.engine_version,
+            cluster_config=dos.OpensearchDomainClusterConfig(
+                instance_type=p.instance_type,
+                instance_count=p.instance_count,
+                dedicated_master_enabled=p.dedicated_master_count > 0,
+                dedicated_master_count=p.dedicated_master_count or None,
+                dedicated_master_type=p.dedicated_master_type if p.dedicated_master_count else None,
+                zone_awareness_enabled=zone_aware,
+                zone_awareness_config=dos.OpensearchDomainClusterConfigZoneAwarenessConfig(
+                    availability_zone_count=p.availability_zones
+                )
+                if zone_aware
+                else None,
+            ),
+            ebs_options=dos.OpensearchDomainEbsOptions(
+                ebs_enabled=True,
+                volume_type="gp3",
+                volume_size=p.volume_size_gb,
+                iops=p.volume_iops,
+                throughput=p.volume_throughput,
+            ),
+            vpc_options=dos.OpensearchDomainVpcOptions(
+                subnet_ids=list(p.subnet_ids[: p.availability_zones]),
+                security_group_ids=[self.security_group.id],
+            ),
+            encrypt_at_rest=dos.OpensearchDomainEncryptAtRest(enabled=True, kms_key_id=p.kms_key_arn),
+            node_to_node_encryption=dos.OpensearchDomainNodeToNodeEncryption(enabled=True),
+            domain_endpoint_options=dos.OpensearchDomainDomainEndpointOptions(
+                enforce_https=True, tls_security_policy=p.tls_security_policy
+            ),
+            advanced_security_options=dos.OpensearchDomainAdvancedSecurityOptions(
+                enabled=True,
+                anonymous_auth_enabled=False,
+                # IAM only: no internal users, so no master password to keep in Terraform state.
+                internal_user_database_enabled=False,
+                master_user_options=dos.OpensearchDomainAdvancedSecurityOptionsMasterUserOptions(
+                    master_user_arn=self.master_role_arn
+                ),
+            ),
+            access_policies=access_policy.json,
+            # OpenSearch 5.3+ takes hourly snapshots whatever this says; the hour is kept
+            # so that the daily retention point is predictable for restores.
+            snapshot_options=dos.OpensearchDomainSnapshotOptions(
+                automated_snapshot_start_hour=p.automated_snapshot_start_hour
+            ),
+            software_update_options=dos.OpensearchDomainSoftwareUpdateOptions(auto_software_update_enabled=True),
+            log_publishing_options=[
+                dos.OpensearchDomainLogPublishingOptions(
+                    log_type=log_type, cloudwatch_log_group_arn=group.arn, enabled=True
+                )
+                for log_type, group in self.log_groups.items()
+            ],
+            # The service checks at creation that it may write to the log groups.
+            depends_on=depends_on,
+        )
 
     def _security_group(self, p: VectorDatabaseProps):
         name = check(f"{p.domain_name}-sg", ResourceKind.SECURITY_GROUP)
@@ -350,35 +362,12 @@ class VectorDatabase(Construct):
         )
 
     def _alarms(self, p: VectorDatabaseProps) -> list[MetricAlarm]:
-        free_storage_mb = p.volume_size_gb * 1024 * p.free_storage_alarm_percent // 100
-        specs = [
-            # A domain always reports its status: silence means it is unreachable.
-            _AlarmSpec("cluster-red", "ClusterStatus.red", "Maximum", Comparison.GREATER_THAN_OR_EQUAL, 1, 60, 1, 1,
-                       TreatMissingData.BREACHING,
-                       "At least one primary shard is unassigned: searches miss data and writes to it fail."),
-        ]
-        # A single-node domain cannot place replica shards and is yellow by design.
-        if p.instance_count > 1:
-            specs.append(
-                _AlarmSpec("cluster-yellow", "ClusterStatus.yellow", "Maximum", Comparison.GREATER_THAN_OR_EQUAL, 1, 60, 5, 5,
-                           TreatMissingData.NOT_BREACHING,
-                           "Replica shards unassigned for 5 minutes: one more node loss can lose data.")
-            )
-        specs += [
-            _AlarmSpec("free-storage", "FreeStorageSpace", "Minimum", Comparison.LESS_THAN_OR_EQUAL, free_storage_mb, 60, 1, 1,
-                       TreatMissingData.NOT_BREACHING,
-                       f"A node has <= {p.free_storage_alarm_percent}% ({free_storage_mb} MB) free storage; "
-                       "writes are blocked at 20 GB or 5% free."),
-            _AlarmSpec("jvm-pressure", "JVMMemoryPressure", "Maximum", Comparison.GREATER_THAN_OR_EQUAL,
-                       p.jvm_pressure_alarm_percent, 60, 3, 3, TreatMissingData.NOT_BREACHING,
-                       f"JVM heap >= {p.jvm_pressure_alarm_percent}% for 3 minutes: circuit breakers reject requests."),
-            _AlarmSpec("writes-blocked", "ClusterIndexWritesBlocked", "Maximum", Comparison.GREATER_THAN_OR_EQUAL, 1, 300, 1, 1,
-                       TreatMissingData.NOT_BREACHING,
-                       "The cluster is blocking writes (storage or memory pressure): indexing fails."),
-        ]
-        # AWS/ES metrics are published per (DomainName, ClientId); without the account id
-        # (the seed's placeholder) the alarm matches no data and never fires.
-        dimensions = (("DomainName", self.domain.domain_name), ("ClientId", self.account_id))
+        specs = health_alarm_specs(
+            volume_size_gb=p.volume_size_gb,
+            instance_count=p.instance_count,
+            free_storage_percent=p.free_storage_alarm_percent,
+            jvm_pressure_percent=p.jvm_pressure_alarm_percent,
+        )
         return [
             MetricAlarm(
                 self,
@@ -386,7 +375,7 @@ class VectorDatabase(Construct):
                 AlarmProps(
                     alarm_name=check(f"{p.domain_name}-{spec.id}", ResourceKind.CLOUDWATCH_ALARM),
                     description=f"OpenSearch {p.domain_name}: {spec.description}",
-                    metric=Metric("AWS/ES", spec.metric, dimensions=dimensions, stat=spec.stat, period=spec.period),
+                    metric=self.metric(spec.metric, stat=spec.stat, period=spec.period),
                     comparison=spec.comparison,
                     threshold=spec.threshold,
                     evaluation_periods=spec.evaluation_periods,

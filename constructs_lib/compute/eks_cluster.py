@@ -10,7 +10,7 @@
   ConfigMap); the creator gets no implicit admin, administrators are listed.
 * Managed add-ons at pinned versions: those nodes need to become Ready
   (``vpc-cni``, ``kube-proxy``) before any node group, the others
-  (``coredns``, ``aws-ebs-csi-driver``) after one (see :meth:`register_node_group`).
+  (``coredns``, ``aws-ebs-csi-driver``) after one (see :meth:`add_node_group`).
 * The IAM OIDC provider for IRSA, and a node security group that every node
   group attaches and that the data tier admits.
 """
@@ -19,56 +19,41 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from cdktf import TerraformStack
 from constructs import Construct
 
-from constructs_lib import tagging
+from constructs_lib import naming, tagging
+from constructs_lib.compute.eks_addons import Addon, validate_addons
+from constructs_lib.compute.eks_addons import AddonServiceAccount as AddonServiceAccount  # re-export: props type
 from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
-from constructs_lib.compute.managed_node_group import ManagedNodeGroup
+from constructs_lib.compute.managed_node_group import ManagedNodeGroup, ManagedNodeGroupProps, NodeGroupOptions
 from constructs_lib.errors import ValidationError
+from constructs_lib.monitoring.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
-from constructs_lib.security.policy import Principal, Statement, policy_document
+from constructs_lib.security.policy import Principal, Statement, check_role_arn, policy_document
 
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 SUPPORT_TYPES = ("STANDARD", "EXTENDED")
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
-REQUIRED_ADDONS = ("vpc-cni", "kube-proxy", "coredns")
-BEFORE_COMPUTE_ADDONS = ("vpc-cni", "kube-proxy")
+ACCESS_POLICIES = (CLUSTER_ADMIN_POLICY, "AmazonEKSAdminPolicy", "AmazonEKSAdminViewPolicy", "AmazonEKSEditPolicy", "AmazonEKSViewPolicy")
+"""The EKS cluster access policies an access entry may carry
+(https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html)."""
 
 
 @dataclass(frozen=True)
-class AddonServiceAccount:
-    """The IRSA role an add-on's controller runs as."""
-
-    role_name: str
-    """Name of the IAM role to create."""
-    namespace: str
-    service_account: str
-    managed_policies: tuple[str, ...]
-    """AWS managed policies attached to the role, by path and name
-    (``service-role/AmazonEBSCSIDriverPolicy``)."""
-
-
-@dataclass(frozen=True)
-class Addon:
-    """An EKS managed add-on at a pinned version."""
+class ClusterAccess:
+    """An IAM role let into the cluster through an EKS access entry, at cluster scope."""
 
     name: str
-    """Add-on name, e.g. ``vpc-cni``."""
-    version: str
-    """Build, ``v<x.y.z>-eksbuild.<n>``; must be published for the cluster's Kubernetes version."""
-    before_compute: bool = False
-    """Install before any node group (nodes need it to become Ready). Default: after
-    the node groups, because add-ons that run Deployments never become ACTIVE without nodes."""
-    service_account: AddonServiceAccount | None = None
-    """IRSA role of the add-on's controller. Default: none (the node role's permissions)."""
-    log_group_names: tuple[str, ...] = ()
-    """CloudWatch log groups the add-on writes to. They are created before it, encrypted
-    with ``log_kms_key_arn`` and retained ``log_retention_days``, so that the add-on
-    never creates unencrypted, never-expiring ones itself. Default: none."""
+    """Short name of the grant (``deploy``); names the access entry's construct, so the
+    ARN may be a reference to another stack's role."""
+    principal_arn: str
+    """The IAM role (an ARN or a reference to one)."""
+    access_policy: str = CLUSTER_ADMIN_POLICY
+    """One of :data:`ACCESS_POLICIES`. Default: ``AmazonEKSClusterAdminPolicy``."""
 
 
 @dataclass(frozen=True)
@@ -98,8 +83,9 @@ class EksClusterProps:
     refused without it, ``/0`` always refused. Default: none."""
     log_types: tuple[str, ...] = ALL_LOG_TYPES
     """Control-plane log types. Default: all five."""
-    admin_role_arns: tuple[str, ...] = ()
-    """IAM roles given ``AmazonEKSClusterAdminPolicy`` through access entries. Default: none."""
+    access: tuple[ClusterAccess, ...] = ()
+    """IAM roles let into the cluster through access entries. The creator gets no implicit
+    rights, so the role that deploys the Kubernetes stacks must be here. Default: none."""
     addons: tuple[Addon, ...] = ()
     """Managed add-ons; must include ``vpc-cni`` and ``kube-proxy`` (``before_compute=True``)
     and ``coredns``, since EKS installs no unmanaged copies. Default: none (refused)."""
@@ -114,8 +100,8 @@ class EksCluster(Construct):
     ``cluster_certificate_authority_data``, ``cluster_security_group_id`` (created by
     EKS, shared by the control plane and every node), ``node_security_group_id``,
     ``oidc_provider_arn``, ``oidc_provider_url``, ``cluster_role_arn``, ``log_group_name``,
-    ``node_security_group_ids`` and ``compute_dependencies`` (what a node group
-    attaches and waits for).
+    ``node_security_group_ids`` (what every node attaches), ``node_groups``.
+    Node groups: :meth:`add_node_group`.
     """
 
     def __init__(self, scope: Construct, id_: str, props: EksClusterProps):
@@ -126,43 +112,8 @@ class EksCluster(Construct):
         self._partition = partition = aws.data_aws_partition.DataAwsPartition(self, "partition").partition
 
         self.role, role_dependencies = self._cluster_role(props, partition)
-        self.log_group = aws.cloudwatch_log_group.CloudwatchLogGroup(
-            self,
-            "log-group",
-            # The name EKS writes to: created first, EKS uses this group as it is.
-            name=f"/aws/eks/{props.cluster_name}/cluster",
-            retention_in_days=props.log_retention_days,
-            kms_key_id=props.log_kms_key_arn,
-        )
-        vpc = aws.eks_cluster.EksClusterVpcConfig(
-            subnet_ids=list(props.subnet_ids),
-            endpoint_private_access=True,
-            endpoint_public_access=props.endpoint_public_access,
-            public_access_cidrs=list(props.public_access_cidrs) if props.endpoint_public_access else None,
-        )
-        self.cluster = aws.eks_cluster.EksCluster(
-            self,
-            "cluster",
-            name=props.cluster_name,
-            version=props.kubernetes_version,
-            role_arn=self.role.arn,
-            vpc_config=vpc,
-            access_config=aws.eks_cluster.EksClusterAccessConfig(
-                authentication_mode="API",
-                # Whoever runs the first apply gets no hidden, unlisted admin rights.
-                bootstrap_cluster_creator_admin_permissions=False,
-            ),
-            encryption_config=aws.eks_cluster.EksClusterEncryptionConfig(
-                resources=["secrets"],
-                provider=aws.eks_cluster.EksClusterEncryptionConfigProvider(key_arn=props.secrets_kms_key_arn),
-            ),
-            enabled_cluster_log_types=list(props.log_types),
-            # vpc-cni, kube-proxy and coredns come as managed add-ons at pinned versions
-            # instead of EKS's unmanaged defaults.
-            bootstrap_self_managed_addons=False,
-            upgrade_policy=aws.eks_cluster.EksClusterUpgradePolicy(support_type=props.support_type),
-            depends_on=[self.log_group, *role_dependencies],
-        )
+        self.log_group = self._control_plane_log_group(props)
+        self.cluster = self._create_cluster(props, depends_on=[self.log_group, *role_dependencies])
         self.cluster_name: str = self.cluster.name
         self.cluster_arn: str = self.cluster.arn
         self.cluster_endpoint: str = self.cluster.endpoint
@@ -190,24 +141,47 @@ class EksCluster(Construct):
         self.oidc_provider_arn: str = self.oidc_provider.arn
         self.oidc_provider_url: str = self.oidc_provider.url
 
-        self.access_entries = self._admin_access(props)
+        self.access_entries = self._access_entries(props)
         self.addons: dict[str, aws.eks_addon.EksAddon] = {}
         self._after_compute: list[aws.eks_addon.EksAddon] = []
         for addon in props.addons:
             self._add_addon(addon)
-        self.compute_dependencies: tuple[aws.eks_addon.EksAddon, ...] = tuple(
+        self._before_compute: tuple[aws.eks_addon.EksAddon, ...] = tuple(
             self.addons[a.name] for a in props.addons if a.before_compute
         )
         self.node_groups: list[ManagedNodeGroup] = []
 
     # --- behaviour ------------------------------------------------------------------------
 
-    def register_node_group(self, group: ManagedNodeGroup) -> None:
-        """Make the add-ons installed after compute (``coredns``, ``aws-ebs-csi-driver``)
-        wait for ``group``: they run Deployments, which never become ACTIVE without nodes.
-        Create the group with ``depends_on=cluster.compute_dependencies`` and
-        ``security_group_ids=cluster.node_security_group_ids``."""
+    def add_node_group(self, scope: Construct, id_: str, options: NodeGroupOptions) -> ManagedNodeGroup:
+        """A managed node group ``scope/id_`` that joins this cluster, however far ``scope`` is.
+
+        The group gets the cluster's name and both ``node_security_group_ids``. In the
+        cluster's own stack it also waits for the add-ons nodes need to become Ready
+        (``vpc-cni``, ``kube-proxy``), and the add-ons that run Deployments (``coredns``,
+        ``aws-ebs-csi-driver``), which never become ACTIVE without nodes, wait for it.
+        In a later stack the stack order does both: the group's stack reads the cluster's
+        name, so cdktf deploys the cluster's stack, add-ons included, before it and
+        destroys it after. A ``depends_on`` across stacks would render as a reference to
+        an output, which Terraform refuses; the reverse wait would be a cycle of stacks.
+        """
+        same_stack = TerraformStack.of(scope) is TerraformStack.of(self)
+        group = ManagedNodeGroup(
+            scope,
+            id_,
+            ManagedNodeGroupProps(
+                **{f.name: getattr(options, f.name) for f in fields(NodeGroupOptions)},
+                cluster_name=self.cluster_name,
+                security_group_ids=self.node_security_group_ids,
+                depends_on=self._before_compute if same_stack else (),
+            ),
+        )
         self.node_groups.append(group)
+        if same_stack:
+            self._after_compute_wait_for(group)
+        return group
+
+    def _after_compute_wait_for(self, group: ManagedNodeGroup) -> None:
         for addon in self._after_compute:
             # A resource's fqn renders as "${type.id}", which depends_on refuses;
             # the constructor argument strips the braces, a later append must do it itself.
@@ -215,6 +189,49 @@ class EksCluster(Construct):
             addon.depends_on = [*(addon.depends_on or []), reference]
 
     # --- pieces ---------------------------------------------------------------------------
+
+    def _control_plane_log_group(self, props: EksClusterProps) -> aws.cloudwatch_log_group.CloudwatchLogGroup:
+        return EncryptedLogGroup(
+            self,
+            "log-group",
+            EncryptedLogGroupProps(
+                # The name EKS writes to: created first, EKS uses this group as it is.
+                name=f"/aws/eks/{props.cluster_name}/cluster",
+                retention_days=props.log_retention_days,
+                kms_key_arn=props.log_kms_key_arn,
+            ),
+        ).resource
+
+    def _create_cluster(self, props: EksClusterProps, depends_on: list) -> aws.eks_cluster.EksCluster:
+        vpc = aws.eks_cluster.EksClusterVpcConfig(
+            subnet_ids=list(props.subnet_ids),
+            endpoint_private_access=True,
+            endpoint_public_access=props.endpoint_public_access,
+            public_access_cidrs=list(props.public_access_cidrs) if props.endpoint_public_access else None,
+        )
+        return aws.eks_cluster.EksCluster(
+            self,
+            "cluster",
+            name=props.cluster_name,
+            version=props.kubernetes_version,
+            role_arn=self.role.arn,
+            vpc_config=vpc,
+            access_config=aws.eks_cluster.EksClusterAccessConfig(
+                authentication_mode="API",
+                # Whoever runs the first apply gets no hidden, unlisted admin rights.
+                bootstrap_cluster_creator_admin_permissions=False,
+            ),
+            encryption_config=aws.eks_cluster.EksClusterEncryptionConfig(
+                resources=["secrets"],
+                provider=aws.eks_cluster.EksClusterEncryptionConfigProvider(key_arn=props.secrets_kms_key_arn),
+            ),
+            enabled_cluster_log_types=list(props.log_types),
+            # vpc-cni, kube-proxy and coredns come as managed add-ons at pinned versions
+            # instead of EKS's unmanaged defaults.
+            bootstrap_self_managed_addons=False,
+            upgrade_policy=aws.eks_cluster.EksClusterUpgradePolicy(support_type=props.support_type),
+            depends_on=depends_on,
+        )
 
     def _cluster_role(self, props: EksClusterProps, partition: str):
         trust = policy_document(
@@ -257,22 +274,21 @@ class EksCluster(Construct):
             tags={"Name": props.node_security_group_name},
         )
 
-    def _admin_access(self, props: EksClusterProps) -> dict[str, aws.eks_access_entry.EksAccessEntry]:
+    def _access_entries(self, props: EksClusterProps) -> dict[str, aws.eks_access_entry.EksAccessEntry]:
         entries = {}
-        for arn in props.admin_role_arns:
-            slug = _slug(arn.rpartition("/")[2])
+        for grant in props.access:
             entry = aws.eks_access_entry.EksAccessEntry(
-                self, f"admin-{slug}", cluster_name=self.cluster.name, principal_arn=arn, type="STANDARD"
+                self, f"access-{grant.name}", cluster_name=self.cluster.name, principal_arn=grant.principal_arn, type="STANDARD"
             )
             aws.eks_access_policy_association.EksAccessPolicyAssociation(
                 self,
-                f"admin-{slug}-policy",
+                f"access-{grant.name}-policy",
                 cluster_name=self.cluster.name,
                 principal_arn=entry.principal_arn,
-                policy_arn=f"arn:{self._partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
+                policy_arn=f"arn:{self._partition}:eks::aws:cluster-access-policy/{grant.access_policy}",
                 access_scope=aws.eks_access_policy_association.EksAccessPolicyAssociationAccessScope(type="cluster"),
             )
-            entries[arn] = entry
+            entries[grant.name] = entry
         # Managed node groups need no entry here: EKS creates their EC2_LINUX entries itself.
         return entries
 
@@ -294,13 +310,13 @@ class EksCluster(Construct):
             )
             role_arn = role.role_arn
         log_groups = [
-            aws.cloudwatch_log_group.CloudwatchLogGroup(
+            EncryptedLogGroup(
                 self,
-                f"{addon.name}-log-{_slug(name)}",
-                name=name,
-                retention_in_days=self.props.log_retention_days,
-                kms_key_id=self.props.log_kms_key_arn,
-            )
+                f"{addon.name}-log-{naming.slug(name)}",
+                EncryptedLogGroupProps(
+                    name=name, retention_days=self.props.log_retention_days, kms_key_arn=self.props.log_kms_key_arn
+                ),
+            ).resource
             for name in addon.log_group_names
         ]
         resource = aws.eks_addon.EksAddon(
@@ -351,29 +367,13 @@ class EksCluster(Construct):
             raise ValidationError(
                 f"{where}: log_types must be distinct values of {list(ALL_LOG_TYPES)}, got {list(props.log_types)!r}"
             )
-        for arn in props.admin_role_arns:
-            if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+", arn):
-                raise ValidationError(f"{where}: admin_role_arns must hold IAM role ARNs, got {arn!r}")
-        names = [a.name for a in props.addons]
-        if len(set(names)) != len(names):
-            raise ValidationError(f"{where}: addons must not repeat an add-on, got {names!r}")
-        # bootstrap_self_managed_addons is off: without these, nodes never become Ready
-        # (no CNI), Services do not route (no kube-proxy) and names do not resolve.
-        for required in REQUIRED_ADDONS:
-            if required not in names:
-                raise ValidationError(f"{where}: addons must include {required!r}, got {names!r}")
-        for addon in props.addons:
-            if addon.name in BEFORE_COMPUTE_ADDONS and not addon.before_compute:
-                raise ValidationError(f"{where}: add-on {addon.name} must be installed before_compute=True")
-        log_groups = [name for addon in props.addons for name in addon.log_group_names]
-        if len(set(log_groups)) != len(log_groups) or f"/aws/eks/{props.cluster_name}/cluster" in log_groups:
-            raise ValidationError(f"{where}: add-on log_group_names must be distinct, got {log_groups!r}")
-        for addon in props.addons:
-            if not re.fullmatch(r"v\d+\.\d+\.\d+-eksbuild\.\d+", addon.version):
+        access_names = [grant.name for grant in props.access]
+        for grant in props.access:
+            if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", grant.name) or access_names.count(grant.name) > 1:
+                raise ValidationError(f"{where}: access names must be distinct lowercase slugs, got {access_names!r}")
+            if grant.access_policy not in ACCESS_POLICIES:
                 raise ValidationError(
-                    f"{where}: add-on {addon.name} version must be pinned as v<x.y.z>-eksbuild.<n>, got {addon.version!r}"
+                    f"{where}: access {grant.name!r}: access_policy must be one of {ACCESS_POLICIES!r}, got {grant.access_policy!r}"
                 )
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+            check_role_arn(f"{where}: access {grant.name!r}", "principal_arn", grant.principal_arn)
+        validate_addons(where, props.addons, taken_log_groups=(f"/aws/eks/{props.cluster_name}/cluster",))

@@ -11,6 +11,8 @@ from constructs import Construct
 from constructs_lib.errors import ValidationError
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
+from constructs_lib.security import facts
+from constructs_lib.security.iam_role import InlinePolicy
 from constructs_lib.security.policy import Condition, Principal, Statement, policy_document
 
 _K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")
@@ -30,6 +32,9 @@ class IrsaRoleProps:
     """Name of the service account; only this one account in this namespace may assume the role."""
     managed_policy_arns: tuple[str, ...] = ()
     """Managed policies attached to the role. Default: none."""
+    inline_policies: tuple[InlinePolicy, ...] = ()
+    """Permissions written for this one role (e.g. scoped to one cluster's resources).
+    Default: none."""
 
 
 class IrsaRole(Construct):
@@ -46,6 +51,18 @@ class IrsaRole(Construct):
             value = getattr(props, arg)
             if not _K8S_NAME.fullmatch(value):
                 raise ValidationError(f"IrsaRole {id_}: {arg} must be a Kubernetes object name, got {value!r}")
+        for arn in props.managed_policy_arns:
+            if facts.is_broad_managed_policy(arn):
+                raise ValidationError(
+                    f"IrsaRole {id_}: managed_policy_arns must not grant administrator access or hold another broad managed policy "
+                    f"(AdministratorAccess, PowerUserAccess, *FullAccess), got {arn!r}"
+                )
+        names = [policy.name for policy in props.inline_policies]
+        for policy in props.inline_policies:
+            if names.count(policy.name) > 1 or not policy.statements:
+                raise ValidationError(
+                    f"IrsaRole {id_}: inline policies need unique names and at least one statement, got {policy.name!r}"
+                )
 
         issuer = Fn.replace(props.oidc_provider_url, "https://", "")
         trust = policy_document(
@@ -67,6 +84,11 @@ class IrsaRole(Construct):
         for index, arn in enumerate(props.managed_policy_arns):
             aws.iam_role_policy_attachment.IamRolePolicyAttachment(
                 self, f"policy-{index}", role=self.role.name, policy_arn=arn
+            )
+        for policy in props.inline_policies:
+            document = policy_document(self, f"inline-{policy.name}-document", policy.statements)
+            aws.iam_role_policy.IamRolePolicy(
+                self, f"inline-{policy.name}", name=policy.name, role=self.role.id, policy=document.json
             )
         self.role_arn: str = self.role.arn
         self.role_name: str = self.role.name

@@ -14,17 +14,19 @@ it), and the group's Auto Scaling group carries the autoscaler's discovery and
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cdktf import ITerraformDependable, TerraformResourceLifecycle, Token
 from constructs import Construct
 
+from constructs_lib.compute.vcpu_quota_check import VcpuQuotaCheck, VcpuQuotaCheckProps
 from constructs_lib.errors import ValidationError
-from constructs_lib.naming import ResourceKind, check
+from constructs_lib.limits import bounded, check_limits
+from constructs_lib.naming import K8S_LABEL_KEY, K8S_LABEL_VALUE, ResourceKind, check, slug
 from constructs_lib.providers import aws
 from constructs_lib.security.policy import Principal, Statement, policy_document
+from constructs_lib.storage import gp3
 
 # Amazon Linux 2 reached end of life (EKS stopped publishing AL2 AMIs with Kubernetes 1.33),
 # and its AMIs rely on /etc/eks/bootstrap.sh: only AL2023 and Bottlerocket types are accepted.
@@ -47,8 +49,6 @@ TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCH
 # The node role's managed policies (what the kubelet, the VPC CNI and image pulls need).
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 
-_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 _AUTOSCALER = "k8s.io/cluster-autoscaler"
 
 
@@ -64,33 +64,50 @@ class Taint:
 
 @dataclass(frozen=True)
 class RootVolume:
-    """The gp3 root volume of each node; always encrypted."""
+    """The gp3 root volume of each node; always encrypted. Checked when created, against
+    gp3's limits (:mod:`constructs_lib.storage.gp3`).
 
-    size_gib: int = 50
-    """Size in GiB. Default: 50."""
-    iops: int = 3000
-    """Provisioned IOPS, 3000..16000. Default: 3000 (the gp3 baseline)."""
-    throughput_mibps: int = 125
-    """Throughput in MiB/s, 125..1000. Default: 125 (the gp3 baseline)."""
+    Also the type of the configuration's ``gpu_nodes.root_volume``: these defaults and limits
+    are the only ones."""
+
+    size_gib: int = bounded(50, ge=20, le=16384)
+    """Size in GiB, 20..16384: the EKS AMIs' root (Bottlerocket: data) snapshots are 20 GiB, and
+    a volume cannot be smaller than its snapshot. Default: 50."""
+    iops: int = bounded(gp3.BASELINE_IOPS, ge=gp3.BASELINE_IOPS, le=gp3.MAX_IOPS)
+    """Provisioned IOPS, 3000..16000, at most 500 per GiB. Default: 3000 (the gp3 baseline, included in the price)."""
+    throughput_mibps: int = bounded(
+        gp3.BASELINE_THROUGHPUT_MIBPS, ge=gp3.BASELINE_THROUGHPUT_MIBPS, le=gp3.MAX_THROUGHPUT_MIBPS
+    )
+    """Throughput in MiB/s, 125..1000, at most 0.25 per provisioned IOPS. Default: 125 (the gp3 baseline)."""
     kms_key_arn: str | None = None
     """Customer-managed key for the volume. Default: the account's ``aws/ebs`` key.
     A customer key must grant the EC2 Auto Scaling service-linked role
     (``AWSServiceRoleForAutoScaling``) use of the key, or instances fail to launch."""
 
+    def __post_init__(self) -> None:
+        check_limits(self)
+        if self.iops > gp3.BASELINE_IOPS and self.iops > gp3.MAX_IOPS_PER_GIB * self.size_gib:
+            raise ValidationError(
+                f"RootVolume: iops {self.iops} exceeds {gp3.MAX_IOPS_PER_GIB} IOPS per GiB of a {self.size_gib} GiB gp3 volume"
+            )
+        if self.throughput_mibps > gp3.BASELINE_THROUGHPUT_MIBPS and self.throughput_mibps > gp3.MAX_MIBPS_PER_IOPS * self.iops:
+            raise ValidationError(
+                f"RootVolume: throughput_mibps {self.throughput_mibps} exceeds {gp3.MAX_MIBPS_PER_IOPS} MiB/s per "
+                f"provisioned IOPS ({self.iops} IOPS)"
+            )
 
-@dataclass(frozen=True)
-class ManagedNodeGroupProps:
-    cluster_name: str
-    """Name of the EKS cluster the nodes join."""
+
+@dataclass(frozen=True, kw_only=True)
+class NodeGroupOptions:
+    """What a node group is; :class:`ManagedNodeGroupProps` adds how it joins a cluster.
+    ``EksCluster.add_node_group`` takes these and supplies the rest."""
+
     node_group_name: str
     """Node group name (checked against EKS's 63-character limit); also names the launch template."""
     node_role_name: str
     """Name of the node IAM role this construct creates."""
     subnet_ids: Sequence[str]
     """Subnets of the nodes: the private subnets, one per AZ."""
-    security_group_ids: Sequence[str]
-    """Security groups of every node. With a launch template that lists security groups,
-    EKS does not add the cluster security group by itself: include it here."""
     instance_types: tuple[str, ...]
     """Instance types; the cluster autoscaler plans with the first, so list types of
     the same vCPU and memory, or the smallest first."""
@@ -122,6 +139,22 @@ class ManagedNodeGroupProps:
     instance_tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the instances and their volumes (``Name`` is added). Pass the
     environment's default tags: the provider's ``default_tags`` do not reach them."""
+    vcpu_quota_check: bool = True
+    """Warn at plan time when the account's EC2 vCPU quota for these instance types and
+    ``capacity_type`` is below ``max_size`` x their vCPUs (``VcpuQuotaCheck``; every type
+    must then be in ``instance_types.INSTANCE_TYPES``). Default: on."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ManagedNodeGroupProps(NodeGroupOptions):
+    """A node group and its cluster. Prefer ``EksCluster.add_node_group(scope, id, options)``,
+    which fills these three from the cluster."""
+
+    cluster_name: str
+    """Name of the EKS cluster the nodes join."""
+    security_group_ids: Sequence[str]
+    """Security groups of every node. With a launch template that lists security groups,
+    EKS does not add the cluster security group by itself: include it here."""
     depends_on: tuple[ITerraformDependable, ...] = ()
     """Resources the node group waits for (the cluster's ``vpc-cni`` add-on: without
     it nodes never become Ready). Default: none."""
@@ -131,7 +164,8 @@ class ManagedNodeGroup(Construct):
     """An EKS managed node group with its node role and launch template.
 
     Outputs: ``node_group_name``, ``node_group_arn``, ``node_role_arn``,
-    ``node_role_name``, ``launch_template_id``, ``autoscaling_group_name``.
+    ``node_role_name``, ``launch_template_id``, ``autoscaling_group_name``,
+    ``vcpu_quota_check`` (or None).
     """
 
     def __init__(self, scope: Construct, id_: str, props: ManagedNodeGroupProps):
@@ -176,6 +210,20 @@ class ManagedNodeGroup(Construct):
         )
         self.autoscaling_group_name: str = self.node_group.resources.get(0).autoscaling_groups.get(0).name
         self._autoscaler_tags(props)
+        self.vcpu_quota_check = (
+            VcpuQuotaCheck(
+                self,
+                "vcpu-quota",
+                VcpuQuotaCheckProps(
+                    node_group_name=props.node_group_name,
+                    instance_types=props.instance_types,
+                    capacity_type=props.capacity_type,
+                    max_size=props.max_size,
+                ),
+            )
+            if props.vcpu_quota_check
+            else None
+        )
 
         self.node_group_name: str = self.node_group.node_group_name
         self.node_group_arn: str = self.node_group.arn
@@ -247,13 +295,13 @@ class ManagedNodeGroup(Construct):
             ("discovery-enabled", f"{_AUTOSCALER}/enabled", "true"),
             ("discovery-cluster", f"{_AUTOSCALER}/{props.cluster_name}", "owned"),
         ]
-        tags += [(f"label-{_slug(k)}", f"{_AUTOSCALER}/node-template/label/{k}", v) for k, v in sorted(props.labels.items())]
+        tags += [(f"label-{slug(k)}", f"{_AUTOSCALER}/node-template/label/{k}", v) for k, v in sorted(props.labels.items())]
         tags += [
-            (f"taint-{_slug(t.key)}", f"{_AUTOSCALER}/node-template/taint/{t.key}", f"{t.value}:{t.effect}")
+            (f"taint-{slug(t.key)}", f"{_AUTOSCALER}/node-template/taint/{t.key}", f"{t.value}:{t.effect}")
             for t in props.taints
         ]
         tags += [
-            (f"resource-{_slug(k)}", f"{_AUTOSCALER}/node-template/resources/{k}", v)
+            (f"resource-{slug(k)}", f"{_AUTOSCALER}/node-template/resources/{k}", v)
             for k, v in sorted(props.autoscaler_resources.items())
         ]
         self.autoscaler_tags = {
@@ -296,16 +344,15 @@ class ManagedNodeGroup(Construct):
             raise ValidationError(
                 f"{where}: max_unavailable_percentage must be 1..100, got {props.max_unavailable_percentage}"
             )
-        _validate_volume(where, props.root_volume)
         for key, value in props.labels.items():
-            if not _LABEL_KEY.fullmatch(key) or not _LABEL_VALUE.fullmatch(value):
+            if not K8S_LABEL_KEY.fullmatch(key) or not K8S_LABEL_VALUE.fullmatch(value):
                 raise ValidationError(f"{where}: label {key}={value!r} is not a valid Kubernetes label")
         for taint in props.taints:
             if taint.effect not in TAINT_EFFECTS:
                 raise ValidationError(
                     f"{where}: taint {taint.key!r} effect must be one of {sorted(TAINT_EFFECTS)}, got {taint.effect!r}"
                 )
-            if not _LABEL_KEY.fullmatch(taint.key):
+            if not K8S_LABEL_KEY.fullmatch(taint.key):
                 raise ValidationError(f"{where}: taint key must be a Kubernetes qualified name, got {taint.key!r}")
 
 
@@ -323,30 +370,7 @@ def validate_sizes(where: str, min_size: int, desired_size: int, max_size: int) 
         raise ValidationError(f"{where}: desired_size {desired_size} must be <= max_size {max_size}")
 
 
-def _validate_volume(where: str, volume: RootVolume) -> None:
-    # gp3 limits: https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html#gp3-ebs-volume-type
-    if not 1 <= volume.size_gib <= 16384:
-        raise ValidationError(f"{where}: root_volume.size_gib must be 1..16384, got {volume.size_gib}")
-    if not 3000 <= volume.iops <= 16000:
-        raise ValidationError(f"{where}: root_volume.iops must be 3000..16000, got {volume.iops}")
-    if not 125 <= volume.throughput_mibps <= 1000:
-        raise ValidationError(f"{where}: root_volume.throughput_mibps must be 125..1000, got {volume.throughput_mibps}")
-    if volume.iops > 3000 and volume.iops > 500 * volume.size_gib:
-        raise ValidationError(
-            f"{where}: root_volume.iops {volume.iops} exceeds 500 IOPS per GiB of a {volume.size_gib} GiB gp3 volume"
-        )
-    if volume.throughput_mibps > 125 and volume.throughput_mibps * 4 > volume.iops:
-        raise ValidationError(
-            f"{where}: root_volume.throughput_mibps {volume.throughput_mibps} exceeds 0.25 MiB/s per provisioned IOPS "
-            f"({volume.iops} IOPS)"
-        )
-
-
 def _root_device(ami_type: str) -> str:
     # Bottlerocket boots from a small OS volume (/dev/xvda) and keeps images and
     # containers on its data volume (/dev/xvdb): that is the one to size.
     return "/dev/xvdb" if ami_type.startswith("BOTTLEROCKET") else "/dev/xvda"
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")

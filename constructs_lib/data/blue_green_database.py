@@ -1,20 +1,28 @@
-"""``BlueGreenDatabase``: the seed's blue/green PostgreSQL pair.
+"""``BlueGreenDatabase``: the seed's blue/green PostgreSQL pair, paid for twice only during a switch.
 
-Two identical instances, ``blue`` and ``green``, in the isolated database
-subnets. Configuration names the active one: it alone has deletion protection,
-and its endpoint is what the stack exports and applications use. Switching is a
-two-step change: point ``blue_green.active`` at the other colour (the new active
-one becomes protected, the old one loses protection), then retire or rebuild the
-inactive one. Data is not copied between them by this construct.
+Two colours, ``blue`` and ``green``, in the isolated database subnets. ``active``
+names the one applications use: it alone has deletion protection, and its
+endpoint is what the stack exports. The other colour, the standby, exists only
+while ``standby_provisioned``: it is created from a snapshot of the active one
+(the latest, found by an ``aws_db_snapshot`` lookup at plan time, or a named one),
+so it starts with the active one's data. Outside a switch only the active
+instance exists.
+
+A switch is four deployments (docs/constructs/data.md): provision the standby,
+verify it, point ``active`` at it, retire the old colour. Each instance carries a
+``BlueGreenRole`` tag (``active`` or ``standby``) that the pull-request review reads
+to tell the switch's expected destruction of a standby from any other.
 
 RDS's own Blue/Green Deployments (``PostgresSettings.blue_green_update``) are a
-separate, per-instance mechanism for engine upgrades; both can be used together.
+separate, per-instance mechanism for engine upgrades and parameter changes, run
+by RDS inside the active colour; both can be used together.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import Postcondition, TerraformResourceLifecycle
 from constructs import Construct
 
 from constructs_lib import guards
@@ -27,6 +35,9 @@ from constructs_lib.security.iam_role import IamRole, IamRoleProps
 from constructs_lib.security.policy import Condition, Principal
 
 COLOURS = ("blue", "green")
+ROLE_TAG = "BlueGreenRole"
+"""Tag on each instance: ``active`` or ``standby`` (read by the review, useful in Cost Explorer)."""
+ACTIVE, STANDBY = "active", "standby"
 
 
 @dataclass(frozen=True)
@@ -55,11 +66,20 @@ class BlueGreenDatabaseProps:
     """Name of the Enhanced Monitoring role created here."""
     parameters: dict[str, str] | None = None
     """Extra parameter group values (``rds.force_ssl`` is always 1). Default: none."""
+    standby_provisioned: bool = False
+    """Whether the standby colour exists (config ``blue_green.standby``). Default: off,
+    only the active colour exists."""
+    standby_snapshot_identifier: str | None = None
+    """Snapshot the standby is created from (config ``blue_green.standby_snapshot``).
+    Default: none, the latest snapshot of the active instance when the plan runs.
+    Only with ``standby_provisioned``."""
 
 
 class BlueGreenDatabase(Construct):
-    """Outputs: ``instances`` (colour -> ``PostgresInstance``), ``database_identifiers``
-    (colour -> identifier), ``active``, ``active_database_identifier``,
+    """Outputs: ``instances`` (colour -> ``PostgresInstance``, the colours that exist),
+    ``database_identifiers`` (colour -> identifier, the colours that exist), ``active``,
+    ``standby`` (the other colour), ``standby_source`` (its snapshot lookup, or None),
+    ``active_database_identifier``,
     ``active_database_endpoint``, ``active_database_address``, ``active_master_user_secret_arn``,
     ``subnet_group_name``, ``parameter_group_name``, ``monitoring_role_arn``.
     """
@@ -103,8 +123,12 @@ class BlueGreenDatabase(Construct):
             ),
         )
 
+        self.standby: str = "green" if props.active == "blue" else "blue"
+        self.standby_source: aws.data_aws_db_snapshot.DataAwsDbSnapshot | None = None
+        colours = [c for c in COLOURS if c == props.active or props.standby_provisioned]
         self.instances: dict[str, PostgresInstance] = {}
-        for colour in COLOURS:
+        for colour in colours:
+            is_active = colour == props.active
             self.instances[colour] = PostgresInstance(
                 self,
                 colour,
@@ -119,12 +143,14 @@ class BlueGreenDatabase(Construct):
                     log_kms_key_arn=props.log_kms_key_arn,
                     monitoring_role_arn=self.monitoring_role.role_arn,
                     # The seed's rule: only the active database is protected, so the
-                    # inactive one can be rebuilt or retired without a manual step.
-                    deletion_protection=colour == props.active,
+                    # standby can be retired without a manual step.
+                    deletion_protection=is_active,
+                    restore_snapshot_identifier=None if is_active else self._standby_source(props).id,
+                    tags={ROLE_TAG: ACTIVE if is_active else STANDBY},
                 ),
             )
-            if colour != props.active:
-                guards.mark_standby(self.instances[colour], "inactive blue/green colour, retired or rebuilt without a manual step")
+            if not is_active:
+                guards.mark_standby(self.instances[colour], "blue/green standby, retired at the end of every switch")
         active = self.instances[props.active]
         self.active: str = props.active
         self.database_identifiers: dict[str, str] = {c: i.identifier for c, i in self.instances.items()}
@@ -136,6 +162,38 @@ class BlueGreenDatabase(Construct):
         self.parameter_group_name: str = self.parameter_group.name
         self.monitoring_role_arn: str = self.monitoring_role.role_arn
 
+    def _standby_source(self, props: BlueGreenDatabaseProps) -> aws.data_aws_db_snapshot.DataAwsDbSnapshot:
+        """The snapshot the standby starts from, looked up (and checked) when the plan runs."""
+        if self.standby_source is None:
+            named = props.standby_snapshot_identifier
+            where = {"db_snapshot_identifier": named} if named else {
+                "db_instance_identifier": props.identifiers[props.active],
+                # Automated and manual snapshots alike: a manual one taken just before the
+                # switch is the newest. The lookup fails the plan if there is none at all.
+                "most_recent": True,
+            }
+            self.standby_source = aws.data_aws_db_snapshot.DataAwsDbSnapshot(
+                self,
+                "standby-source",
+                **where,
+                lifecycle=TerraformResourceLifecycle(
+                    postcondition=[
+                        # A restore from a snapshot still being written fails minutes into the apply.
+                        Postcondition(
+                            condition='${self.status == "available"}',
+                            error_message="The snapshot the blue/green standby is restored from is not available "
+                            "yet: wait for it (aws rds wait db-snapshot-available) and plan again.",
+                        ),
+                        Postcondition(
+                            condition='${self.engine == "postgres"}',
+                            error_message="The snapshot the blue/green standby is restored from is not a "
+                            "PostgreSQL snapshot: check blue_green.standby_snapshot.",
+                        ),
+                    ]
+                ),
+            )
+        return self.standby_source
+
     @staticmethod
     def _validate(id_: str, props: BlueGreenDatabaseProps) -> None:
         where = f"BlueGreenDatabase {id_}"
@@ -145,6 +203,11 @@ class BlueGreenDatabase(Construct):
         if sorted(props.identifiers) != sorted(COLOURS):
             raise ValidationError(
                 f"{where}: identifiers must have exactly the keys 'blue' and 'green', got {sorted(props.identifiers)!r}"
+            )
+        if props.standby_snapshot_identifier is not None and not props.standby_provisioned:
+            raise ValidationError(
+                f"{where}: standby_snapshot_identifier is read only with standby_provisioned, "
+                f"got {props.standby_snapshot_identifier!r} without it"
             )
         if props.identifiers["blue"] == props.identifiers["green"]:
             raise ValidationError(f"{where}: identifiers must differ, got {props.identifiers['blue']!r} twice")

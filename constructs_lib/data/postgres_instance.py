@@ -6,6 +6,15 @@ address, TLS enforced by the parameter group, IAM authentication, a final
 snapshot on deletion, tags copied to snapshots, automated backups kept after
 deletion.
 
+An instance can start from a snapshot (``restore_snapshot_identifier``): RDS restores
+it, and Terraform never looks at the snapshot again. ``snapshot_identifier`` forces a
+new resource in the provider, so it is in ``ignore_changes``: the snapshot a lookup
+finds tomorrow, or none, never replaces a database that exists. So is the final
+snapshot's name, fixed when the instance is created: an instance restored from a
+snapshot is named after it (``<identifier>-final-<12 hex digits of its sha256>``), so
+the colour of a blue/green pair that is retired at every other switch does not meet
+the final snapshot of its previous life (RDS refuses a name that exists).
+
 The master password never appears in code, configuration, the synthesized JSON,
 the plan or the state. Two modes:
 
@@ -22,26 +31,38 @@ the plan or the state. Two modes:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from cdktf import TerraformStack, Token
+from cdktf import Fn, TerraformResourceLifecycle, TerraformStack, Token
 from constructs import Construct
 
 from constructs_lib.errors import ValidationError
+from constructs_lib.monitoring.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps, check_retention
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
-from sophia_infra.config_types import LOG_RETENTION_DAYS
 
+# What RDS for PostgreSQL accepts; the configuration model (sophia_config/sections/database.py)
+# checks against these same values.
+ENGINE_VERSION_PATTERN = r"^\d{2}(\.\d+)?$"
+"""``<major>`` or ``<major>.<minor>``."""
+ALLOCATED_STORAGE_GB = (20, 65536)
+"""gp3 storage limits of RDS for PostgreSQL, GiB."""
+MAX_BACKUP_RETENTION_DAYS = 35
 MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
+"""Enhanced Monitoring intervals, seconds."""
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *range(31, 732, 31))
+"""Performance Insights keeps 7 days free, else whole months (31-day multiples) up to 2 years."""
 LOG_EXPORTS = ("postgresql", "upgrade", "iam-db-auth-error")
+"""Logs RDS for PostgreSQL can export to CloudWatch Logs."""
+SECRET_REF_PATTERN = (
+    r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$"
+)
+"""A Secrets Manager ``SecretId``: a secret's name or ARN."""
 # RDS for PostgreSQL reserves these master user names.
 _RESERVED_USERNAMES = frozenset({"rdsadmin", "rdsrepladmin", "rds_superuser", "postgres", "admin"})
 _USERNAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _DB_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_SECRET_REF = re.compile(
-    r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$"
-)
 # Root CA with a 2061 expiry; rds-ca-2019 (the old default) expired in 2024.
 CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1"
 
@@ -102,19 +123,23 @@ class PostgresSettings:
         """Raise ``ValidationError`` (prefixed with ``where``) for a value RDS would refuse."""
         settings = self
         # RDS would refuse these at apply time, minutes into a deploy; refuse them at synth.
-        if not re.fullmatch(r"\d{2}(\.\d+)?", settings.engine_version):
+        if not re.fullmatch(ENGINE_VERSION_PATTERN, settings.engine_version):
             raise ValidationError(
                 f"{where}: engine_version must be '<major>' or '<major>.<minor>', got {settings.engine_version!r}"
             )
-        if settings.allocated_storage_gb < 20:
-            raise ValidationError(f"{where}: allocated_storage_gb must be >= 20, got {settings.allocated_storage_gb}")
+        low, high = ALLOCATED_STORAGE_GB
+        for name in ("allocated_storage_gb", "max_allocated_storage_gb"):
+            if not low <= getattr(settings, name) <= high:
+                raise ValidationError(f"{where}: {name} must be {low}..{high}, got {getattr(settings, name)}")
         if settings.max_allocated_storage_gb < settings.allocated_storage_gb:
             raise ValidationError(
                 f"{where}: max_allocated_storage_gb must be >= allocated_storage_gb ({settings.allocated_storage_gb}), "
                 f"got {settings.max_allocated_storage_gb}"
             )
-        if not 0 <= settings.backup_retention_days <= 35:
-            raise ValidationError(f"{where}: backup_retention_days must be 0..35, got {settings.backup_retention_days}")
+        if not 0 <= settings.backup_retention_days <= MAX_BACKUP_RETENTION_DAYS:
+            raise ValidationError(
+                f"{where}: backup_retention_days must be 0..{MAX_BACKUP_RETENTION_DAYS}, got {settings.backup_retention_days}"
+            )
         if settings.blue_green_update and settings.backup_retention_days < 1:
             raise ValidationError(
                 f"{where}: blue_green_update needs automated backups: backup_retention_days must be >= 1, "
@@ -133,10 +158,7 @@ class PostgresSettings:
         for log in settings.log_exports:
             if log not in LOG_EXPORTS:
                 raise ValidationError(f"{where}: log_exports entries must be one of {LOG_EXPORTS}, got {log!r}")
-        if settings.log_retention_days not in LOG_RETENTION_DAYS:
-            raise ValidationError(
-                f"{where}: log_retention_days must be a CloudWatch Logs value, got {settings.log_retention_days}"
-            )
+        check_retention(where, "log_retention_days", settings.log_retention_days)
         if not _USERNAME.fullmatch(settings.master_username) or settings.master_username in _RESERVED_USERNAMES:
             raise ValidationError(
                 f"{where}: master_username must be lowercase letters, digits and '_' and not reserved by RDS, "
@@ -151,8 +173,8 @@ class PostgresSettings:
                 f"{where}: blue_green_update needs master_password_secret_id: RDS Blue/Green Deployments do not "
                 "support RDS-managed master passwords, got None"
             )
-        if settings.master_password_secret_id is not None and not _SECRET_REF.fullmatch(
-            settings.master_password_secret_id
+        if settings.master_password_secret_id is not None and not re.fullmatch(
+            SECRET_REF_PATTERN, settings.master_password_secret_id
         ):
             raise ValidationError(
                 f"{where}: master_password_secret_id must be a Secrets Manager secret name or ARN, "
@@ -188,6 +210,11 @@ class PostgresInstanceProps:
     """Role Enhanced Monitoring publishes OS metrics with."""
     deletion_protection: bool
     """Refuse deletion (on for the active instance of a blue/green pair)."""
+    restore_snapshot_identifier: str | None = None
+    """Snapshot (identifier or ARN, usually a lookup's token) the instance is created from;
+    read only at creation. Default: none (a new, empty database)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of the instance beyond the environment's and the component's. Default: none."""
 
 
 class PostgresInstance(Construct):
@@ -202,13 +229,15 @@ class PostgresInstance(Construct):
         # RDS creates these on first export with no retention and no encryption;
         # creating them first keeps them bounded and encrypted with our key.
         self.log_groups = [
-            aws.cloudwatch_log_group.CloudwatchLogGroup(
+            EncryptedLogGroup(
                 self,
                 f"log-{log}",
-                name=f"/aws/rds/instance/{props.identifier}/{log}",
-                retention_in_days=settings.log_retention_days,
-                kms_key_id=props.log_kms_key_arn,
-            )
+                EncryptedLogGroupProps(
+                    name=f"/aws/rds/instance/{props.identifier}/{log}",
+                    retention_days=settings.log_retention_days,
+                    kms_key_arn=props.log_kms_key_arn,
+                ),
+            ).resource
             for log in settings.log_exports
         ]
         self.instance = aws.db_instance.DbInstance(
@@ -242,9 +271,8 @@ class PostgresInstance(Construct):
             copy_tags_to_snapshot=True,
             delete_automated_backups=False,
             skip_final_snapshot=False,
-            # Deterministic: a timestamped name would change every synth. A second
-            # deletion of the same identifier needs this snapshot renamed or removed first.
-            final_snapshot_identifier=f"{props.identifier}-final",
+            snapshot_identifier=props.restore_snapshot_identifier,
+            final_snapshot_identifier=self._final_snapshot_identifier(props),
             deletion_protection=props.deletion_protection,
             performance_insights_enabled=True,
             performance_insights_kms_key_id=props.storage_kms_key_arn,
@@ -256,7 +284,11 @@ class PostgresInstance(Construct):
             blue_green_update=aws.db_instance.DbInstanceBlueGreenUpdate(enabled=True)
             if settings.blue_green_update
             else None,
+            tags=dict(props.tags) or None,
             depends_on=list(self.log_groups),
+            # Both are read at creation only: a different snapshot (or none) later must not
+            # replace a live database, and the final snapshot keeps the name it was born with.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["snapshot_identifier", "final_snapshot_identifier"]),
         )
         self.identifier: str = self.instance.identifier
         self.endpoint: str = self.instance.endpoint
@@ -269,6 +301,14 @@ class PostgresInstance(Construct):
             if self.external_secret is not None
             else self.instance.master_user_secret.get(0).secret_arn
         )
+
+    @staticmethod
+    def _final_snapshot_identifier(props: PostgresInstanceProps) -> str:
+        # Deterministic: a timestamped name would change every synth.
+        if props.restore_snapshot_identifier is None:
+            return f"{props.identifier}-final"
+        digest = Fn.substr(Fn.sha256(props.restore_snapshot_identifier), 0, 12)
+        return f"{props.identifier}-final-{digest}"
 
     def _master_password(self, props: PostgresInstanceProps) -> dict:
         settings = props.settings

@@ -7,7 +7,7 @@ recording and can only do so once a delivery channel exists.
 
 AWS allows one recorder and one delivery channel per account and region; the
 configuration (``drift.record_config``) says which environment owns them, and
-``sophia_infra.config.load`` refuses two owners.
+``sophia_config.load`` refuses two owners.
 
 The notification topic is not KMS-encrypted: AWS Config cannot publish to
 encrypted SNS topics (https://docs.aws.amazon.com/config/latest/developerguide/sns-topic-policy.html).
@@ -27,11 +27,14 @@ from constructs_lib.errors import ValidationError
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.security.iam_role import IamRole, IamRoleProps, InlinePolicy
-from constructs_lib.security.policy import Condition, Principal, Statement, policy_document
+from constructs_lib.security.policy import Condition, Principal, Statement, deny_insecure_transport, policy_document
 from constructs_lib.storage.secure_bucket import LifecycleRule, SecureBucket, SecureBucketProps, Transition
 
 DELIVERY_FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
-_CONFIG = "config.amazonaws.com"
+RECORDING_FREQUENCIES = ("CONTINUOUS", "DAILY")
+MIN_HISTORY_RETENTION_DAYS = 30
+_CONFIG_SERVICE = (Principal("Service", ("config.amazonaws.com",)),)
+_OWNER_FULL_CONTROL = Condition("StringEquals", "s3:x-amz-acl", ("bucket-owner-full-control",))
 # Config never sends a full snapshot more than daily; older history is rarely read.
 _ARCHIVE_AFTER_DAYS = 90
 
@@ -68,13 +71,27 @@ class ConfigRecorder(Construct):
         self._validate(id_, props)
         identity = aws.data_aws_caller_identity.DataAwsCallerIdentity(self, "identity")
         partition = aws.data_aws_partition.DataAwsPartition(self, "partition")
-        account = identity.account_id
-        bucket_arn = f"arn:{partition.partition}:s3:::{props.bucket_name}"
-        delivery_arn = f"{bucket_arn}/AWSLogs/{account}/Config/*"
-        same_account = Condition("StringEquals", "aws:SourceAccount", (account,))
-        config_service = (Principal("Service", (_CONFIG,)),)
+        self._partition = partition.partition
+        self._account = account = identity.account_id
+        self._bucket_arn = f"arn:{partition.partition}:s3:::{props.bucket_name}"
+        self._delivery_arn = f"{self._bucket_arn}/AWSLogs/{account}/Config/*"
+        self._same_account = Condition("StringEquals", "aws:SourceAccount", (account,))
 
-        self.bucket = SecureBucket(
+        self.bucket = self._create_bucket(props)
+        self.topic = self._create_topic(props)
+        self.role = self._create_role(props)
+        self._create_recorder(props)
+
+        self.recorder_name: str = self.recorder.name
+        self.role_arn: str = self.role.role_arn
+        self.bucket_name: str = self.bucket.bucket_name
+        self.bucket_arn: str = self.bucket.bucket_arn
+        self.topic_arn: str = self.topic.arn
+
+    # --- pieces ---------------------------------------------------------------------------
+
+    def _create_bucket(self, props: ConfigRecorderProps) -> SecureBucket:
+        return SecureBucket(
             self,
             "bucket",
             SecureBucketProps(
@@ -97,26 +114,24 @@ class ConfigRecorder(Construct):
                     Statement(
                         sid="ConfigBucketPermissionsCheck",
                         actions=("s3:GetBucketAcl", "s3:ListBucket"),
-                        resources=(bucket_arn,),
-                        principals=config_service,
-                        conditions=(same_account,),
+                        resources=(self._bucket_arn,),
+                        principals=_CONFIG_SERVICE,
+                        conditions=(self._same_account,),
                     ),
                     Statement(
                         sid="ConfigBucketDelivery",
                         actions=("s3:PutObject",),
-                        resources=(delivery_arn,),
-                        principals=config_service,
-                        conditions=(
-                            Condition("StringEquals", "s3:x-amz-acl", ("bucket-owner-full-control",)),
-                            same_account,
-                        ),
+                        resources=(self._delivery_arn,),
+                        principals=_CONFIG_SERVICE,
+                        conditions=(_OWNER_FULL_CONTROL, self._same_account),
                     ),
                 ),
             ),
         )
 
-        self.topic = aws.sns_topic.SnsTopic(self, "topic", name=props.topic_name)
-        guards.exempt(self.topic, "unencrypted", "AWS Config cannot publish to a KMS-encrypted SNS topic (module docstring)")
+    def _create_topic(self, props: ConfigRecorderProps) -> aws.sns_topic.SnsTopic:
+        topic = aws.sns_topic.SnsTopic(self, "topic", name=props.topic_name)
+        guards.exempt(topic, "unencrypted", "AWS Config cannot publish to a KMS-encrypted SNS topic (module docstring)")
         topic_policy = policy_document(
             self,
             "topic-policy-document",
@@ -130,47 +145,42 @@ class ConfigRecorder(Construct):
                         "sns:ListSubscriptionsByTopic",
                         "sns:DeleteTopic",
                     ),
-                    resources=(self.topic.arn,),
-                    principals=(Principal("AWS", (f"arn:{partition.partition}:iam::{account}:root",)),),
+                    resources=(topic.arn,),
+                    principals=(Principal("AWS", (f"arn:{self._partition}:iam::{self._account}:root",)),),
                 ),
                 Statement(
                     sid="ConfigPublish",
                     actions=("sns:Publish",),
-                    resources=(self.topic.arn,),
-                    principals=config_service,
-                    conditions=(same_account,),
+                    resources=(topic.arn,),
+                    principals=_CONFIG_SERVICE,
+                    conditions=(self._same_account,),
                 ),
-                Statement(
-                    sid="DenyInsecureTransport",
-                    effect="Deny",
-                    actions=("sns:Publish",),
-                    resources=(self.topic.arn,),
-                    principals=(Principal("*", ("*",)),),
-                    conditions=(Condition("Bool", "aws:SecureTransport", ("false",)),),
-                ),
+                deny_insecure_transport(("sns:Publish",), (topic.arn,)),
             ],
         )
-        aws.sns_topic_policy.SnsTopicPolicy(self, "topic-policy", arn=self.topic.arn, policy=topic_policy.json)
+        aws.sns_topic_policy.SnsTopicPolicy(self, "topic-policy", arn=topic.arn, policy=topic_policy.json)
+        return topic
 
-        self.role = IamRole(
+    def _create_role(self, props: ConfigRecorderProps) -> IamRole:
+        return IamRole(
             self,
             "role",
             IamRoleProps(
                 role_name=props.role_name,
                 description="AWS Config reads resource configurations and delivers them to S3 and SNS",
-                assumed_by=config_service,
-                trust_conditions=(same_account,),
-                managed_policy_arns=(f"arn:{partition.partition}:iam::aws:policy/service-role/AWS_ConfigRole",),
+                assumed_by=_CONFIG_SERVICE,
+                trust_conditions=(self._same_account,),
+                managed_policy_arns=(f"arn:{self._partition}:iam::aws:policy/service-role/AWS_ConfigRole",),
                 inline_policies=(
                     InlinePolicy(
                         name="config-delivery",
                         statements=(
-                            Statement(sid="BucketAcl", actions=("s3:GetBucketAcl",), resources=(bucket_arn,)),
+                            Statement(sid="BucketAcl", actions=("s3:GetBucketAcl",), resources=(self._bucket_arn,)),
                             Statement(
                                 sid="Deliver",
                                 actions=("s3:PutObject",),
-                                resources=(delivery_arn,),
-                                conditions=(Condition("StringEquals", "s3:x-amz-acl", ("bucket-owner-full-control",)),),
+                                resources=(self._delivery_arn,),
+                                conditions=(_OWNER_FULL_CONTROL,),
                             ),
                             Statement(
                                 sid="EncryptDeliveries",
@@ -184,6 +194,7 @@ class ConfigRecorder(Construct):
             ),
         )
 
+    def _create_recorder(self, props: ConfigRecorderProps) -> None:
         recorder_ns = aws.config_configuration_recorder
         self.recorder = recorder_ns.ConfigConfigurationRecorder(
             self,
@@ -217,12 +228,6 @@ class ConfigRecorder(Construct):
             self, "status", name=self.recorder.name, is_enabled=True, depends_on=[self.delivery_channel]
         )
 
-        self.recorder_name: str = self.recorder.name
-        self.role_arn: str = self.role.role_arn
-        self.bucket_name: str = self.bucket.bucket_name
-        self.bucket_arn: str = self.bucket.bucket_arn
-        self.topic_arn: str = self.topic.arn
-
     @staticmethod
     def _resources(scope: Construct) -> list[TerraformResource]:
         """The role and its policy attachments: depending on them all means the permissions are in place."""
@@ -244,9 +249,11 @@ class ConfigRecorder(Construct):
             raise ValidationError(
                 f"{where}: delivery_frequency must be one of {DELIVERY_FREQUENCIES}, got {props.delivery_frequency!r}"
             )
-        if props.recording_frequency not in ("CONTINUOUS", "DAILY"):
+        if props.recording_frequency not in RECORDING_FREQUENCIES:
             raise ValidationError(
                 f"{where}: recording_frequency must be 'CONTINUOUS' or 'DAILY', got {props.recording_frequency!r}"
             )
-        if props.history_retention_days < 30:
-            raise ValidationError(f"{where}: history_retention_days must be >= 30, got {props.history_retention_days}")
+        if props.history_retention_days < MIN_HISTORY_RETENTION_DAYS:
+            raise ValidationError(
+                f"{where}: history_retention_days must be >= {MIN_HISTORY_RETENTION_DAYS}, got {props.history_retention_days}"
+            )

@@ -1,4 +1,12 @@
-"""``AlarmTopic``: the KMS-encrypted SNS topic every CloudWatch alarm of an environment notifies.
+"""``AlarmTopic``: the KMS-encrypted SNS topic every CloudWatch alarm of an environment notifies,
+and the people it reaches.
+
+Subscribers: e-mail addresses, HTTPS endpoints without a secret in their URL, and Slack
+channels through AWS Chatbot (``slack_channels``), which needs no webhook token at all:
+the workspace is authorised once in the AWS Chatbot console, and a channel is named by
+two ids that are not secrets. A webhook whose URL carries its token (Slack incoming
+webhooks, Teams, Discord, PagerDuty integration URLs) is refused: the URL would sit in
+configuration, in the plan and in the state.
 
 The topic policy replaces SNS's default one (which lets any principal of the
 account do anything): the account administers it, the named AWS services publish
@@ -18,10 +26,53 @@ from constructs import Construct
 from constructs_lib.errors import ValidationError
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
-from constructs_lib.security.policy import Condition, Principal, Statement, policy_document
+from constructs_lib.security.iam_role import IamRole, IamRoleProps
+from constructs_lib.security.policy import Condition, Principal, Statement, deny_insecure_transport, policy_document
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
+PROTOCOLS = ("email", "https")
+# Webhooks whose URL is their credential (the token is in the path): (host suffix, path prefix).
+TOKEN_IN_URL_WEBHOOKS = (
+    ("hooks.slack.com", "/"),
+    ("discord.com", "/api/webhooks"),
+    ("discordapp.com", "/api/webhooks"),
+    ("webhook.office.com", "/"),
+    ("outlook.office.com", "/webhook"),
+    ("events.pagerduty.com", "/integration"),
+    ("hooks.zapier.com", "/"),
+)
+_SLACK_TEAM = re.compile(r"^T[A-Z0-9]{8,}$")
+_SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{8,}$")
+# What a chat channel's members may do through AWS Chatbot: read alarms and metrics, nothing else.
+# (Without a guardrail, Chatbot applies AdministratorAccess as the channel's ceiling.)
+CHATBOT_GUARDRAIL_POLICY = "CloudWatchReadOnlyAccess"
+
+
+def endpoint_problem(protocol: str, endpoint: str) -> str | None:
+    """Why ``endpoint`` cannot subscribe with ``protocol`` (without repeating it), or None.
+
+    The message never quotes the endpoint: a refused URL may be a credential."""
+    if protocol not in PROTOCOLS:
+        return f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}"
+    if protocol == "email":
+        return None if _EMAIL.fullmatch(endpoint) else "endpoint must be an e-mail address for protocol 'email'"
+    url = urlsplit(endpoint)
+    if url.scheme != "https" or not url.hostname:
+        return "endpoint must be an https:// URL for protocol 'https'"
+    if url.username or url.password or url.query:
+        return (
+            "endpoint must not carry credentials (user info or query string): a tokenised webhook is a secret; "
+            "use slack_channels (AWS Chatbot) or an endpoint without a secret in its URL"
+        )
+    host = url.hostname.lower()
+    for suffix, path in TOKEN_IN_URL_WEBHOOKS:
+        if (host == suffix or host.endswith("." + suffix)) and url.path.startswith(path):
+            return (
+                f"endpoint is a {suffix} webhook, whose URL is its token (a secret that would be in configuration, "
+                "plan and state): use slack_channels (AWS Chatbot) or e-mail instead"
+            )
+    return None
 
 # What the owning account may do with its topic (SNS's default policy, minus other accounts).
 _OWNER_ACTIONS = (
@@ -45,6 +96,16 @@ class TopicSubscription:
 
 
 @dataclass(frozen=True)
+class SlackChannel:
+    """A Slack channel AWS Chatbot posts the topic's notifications to."""
+
+    team_id: str
+    """Slack workspace id (``T...``), authorised once in the AWS Chatbot console."""
+    channel_id: str
+    """Slack channel id (``C...``, or ``G...`` for a private channel Chatbot was invited to)."""
+
+
+@dataclass(frozen=True)
 class AlarmTopicProps:
     topic_name: str
     """SNS topic name (``Naming.name(..., kind=ResourceKind.SNS_TOPIC)``)."""
@@ -57,10 +118,17 @@ class AlarmTopicProps:
     subscriptions: tuple[TopicSubscription, ...] = ()
     """Subscribers (config ``alerts.subscriptions``). Default: none. E-mail
     subscriptions stay pending until the recipient confirms them."""
+    slack_channels: tuple[SlackChannel, ...] = ()
+    """Slack channels notified through AWS Chatbot (config ``alerts.slack_channels``).
+    Default: none."""
+    chatbot_role_name: str | None = None
+    """Name of the role AWS Chatbot's channel configurations use (no permissions;
+    members may only read CloudWatch). Required with ``slack_channels``. Default: none."""
 
 
 class AlarmTopic(Construct):
-    """Outputs: ``topic_arn``, ``topic_name``."""
+    """Outputs: ``topic_arn``, ``topic_name``, ``subscriptions``, ``chat_channels`` (the Chatbot
+    channel configurations)."""
 
     def __init__(self, scope: Construct, id_: str, props: AlarmTopicProps):
         super().__init__(scope, id_)
@@ -93,14 +161,7 @@ class AlarmTopic(Construct):
                 )
                 for service in props.publisher_services
             ),
-            Statement(
-                sid="DenyInsecureTransport",
-                effect="Deny",
-                actions=("sns:Publish",),
-                resources=(topic_arn,),
-                principals=(Principal("*", ("*",)),),
-                conditions=(Condition("Bool", "aws:SecureTransport", ("false",)),),
-            ),
+            deny_insecure_transport(("sns:Publish",), (topic_arn,)),
         ]
         document = policy_document(self, "policy-document", statements)
         self.policy = aws.sns_topic_policy.SnsTopicPolicy(self, "policy", arn=topic_arn, policy=document.json)
@@ -110,8 +171,40 @@ class AlarmTopic(Construct):
             )
             for index, sub in enumerate(props.subscriptions)
         ]
+        self.chat_channels = self._slack_channels(props, topic_arn, partition.partition)
         self.topic_arn: str = topic_arn
         self.topic_name: str = self.topic.name
+
+    def _slack_channels(self, props: AlarmTopicProps, topic_arn: str, partition: str) -> list:
+        if not props.slack_channels:
+            return []
+        assert props.chatbot_role_name is not None  # checked by _validate
+        # The channel role carries no permission: notifications need none, and members who
+        # want to run commands must map their own IAM role (user_authorization_required).
+        self.chatbot_role = IamRole(
+            self,
+            "chatbot-role",
+            IamRoleProps(
+                role_name=props.chatbot_role_name,
+                description="AWS Chatbot channel role of the alarm topic: no permissions",
+                assumed_by=(Principal("Service", ("chatbot.amazonaws.com",)),),
+            ),
+        )
+        return [
+            aws.chatbot_slack_channel_configuration.ChatbotSlackChannelConfiguration(
+                self,
+                f"slack-{channel.channel_id.lower()}",
+                configuration_name=f"{props.topic_name}-{channel.channel_id.lower()}",
+                iam_role_arn=self.chatbot_role.role_arn,
+                slack_team_id=channel.team_id,
+                slack_channel_id=channel.channel_id,
+                sns_topic_arns=[topic_arn],
+                guardrail_policy_arns=[f"arn:{partition}:iam::aws:policy/{CHATBOT_GUARDRAIL_POLICY}"],
+                user_authorization_required=True,
+                logging_level="ERROR",
+            )
+            for channel in props.slack_channels
+        ]
 
     @staticmethod
     def _validate(id_: str, props: AlarmTopicProps) -> None:
@@ -127,23 +220,19 @@ class AlarmTopic(Construct):
                     f"{where}: publisher_services entries must be service principals, got {service!r}"
                 )
         seen: set[tuple[str, str]] = set()
-        for sub in props.subscriptions:
-            key = (sub.protocol, sub.endpoint)
-            if key in seen:
-                raise ValidationError(f"{where}: duplicate subscription {sub.protocol} {sub.endpoint!r}")
-            seen.add(key)
-            if sub.protocol == "email":
-                if not _EMAIL.fullmatch(sub.endpoint):
-                    raise ValidationError(
-                        f"{where}: email subscription endpoint must be an address, got {sub.endpoint!r}"
-                    )
-            elif sub.protocol == "https":
-                url = urlsplit(sub.endpoint)
-                if url.scheme != "https" or not url.hostname or url.username or url.password or url.query:
-                    raise ValidationError(
-                        f"{where}: https subscription endpoint must be an https:// URL without credentials, got {sub.endpoint!r}"
-                    )
-            else:
+        for index, sub in enumerate(props.subscriptions):
+            if problem := endpoint_problem(sub.protocol, sub.endpoint):
+                raise ValidationError(f"{where}: subscriptions[{index}]: {problem}")
+            if (sub.protocol, sub.endpoint) in seen:
+                raise ValidationError(f"{where}: subscriptions[{index}]: duplicate {sub.protocol} subscription")
+            seen.add((sub.protocol, sub.endpoint))
+        channels = [(c.team_id, c.channel_id) for c in props.slack_channels]
+        if len(set(channels)) != len(channels):
+            raise ValidationError(f"{where}: slack_channels must not repeat a channel, got {channels!r}")
+        for team, channel in channels:
+            if not _SLACK_TEAM.fullmatch(team) or not _SLACK_CHANNEL.fullmatch(channel):
                 raise ValidationError(
-                    f"{where}: subscription protocol must be 'email' or 'https', got {sub.protocol!r}"
+                    f"{where}: slack_channels need a workspace id T... and a channel id C... or G..., got {(team, channel)!r}"
                 )
+        if props.slack_channels and not props.chatbot_role_name:
+            raise ValidationError(f"{where}: chatbot_role_name is required with slack_channels, got None")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal, Union
 
 from constructs_lib.errors import ValidationError
@@ -79,10 +79,6 @@ class Metric:
     @property
     def dimension_map(self) -> dict[str, str]:
         return dict(self.dimensions)
-
-    def with_(self, **changes: Any) -> Metric:
-        """A copy with some fields changed (``metric.with_(stat="p95", label="p95")``)."""
-        return replace(self, **changes)
 
     def render(self) -> list[Any]:
         """The dashboard form: ``[namespace, name, dim, value, ..., {stat, period[, label]}]``."""

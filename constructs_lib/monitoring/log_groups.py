@@ -9,9 +9,8 @@ from cdktf import Token
 from constructs import Construct
 
 from constructs_lib.errors import ValidationError
+from constructs_lib.monitoring.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps, check_retention
 from constructs_lib.naming import ResourceKind, check
-from constructs_lib.providers import aws
-from sophia_infra.config_types import LOG_RETENTION_DAYS
 
 _COMPONENT = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # CloudWatch Logs takes a key ARN only, not an alias or a key id.
@@ -57,29 +56,20 @@ class LogGroups(Construct):
         )
 
     def _log_group(self, id_: str, name: str, props: LogGroupsProps):
-        return aws.cloudwatch_log_group.CloudwatchLogGroup(
+        return EncryptedLogGroup(
             self,
             id_,
-            name=name,
-            retention_in_days=props.retention_days,
-            kms_key_id=props.kms_key_arn,
-            log_group_class=props.log_group_class,
-        )
+            EncryptedLogGroupProps(
+                name=name, retention_days=props.retention_days, kms_key_arn=props.kms_key_arn, log_group_class=props.log_group_class
+            ),
+        ).resource
 
     @staticmethod
     def _validate(id_: str, props: LogGroupsProps) -> None:
         where = f"LogGroups {id_}"
-        if props.retention_days not in LOG_RETENTION_DAYS:
-            raise ValidationError(
-                f"{where}: retention_days must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}, "
-                f"got {props.retention_days!r}"
-            )
+        check_retention(where, "retention_days", props.retention_days)
         if not Token.is_unresolved(props.kms_key_arn) and not _KEY_ARN.fullmatch(props.kms_key_arn):
             raise ValidationError(f"{where}: kms_key_arn must be a KMS key ARN (not an alias), got {props.kms_key_arn!r}")
-        if props.log_group_class not in ("STANDARD", "INFREQUENT_ACCESS"):
-            raise ValidationError(
-                f"{where}: log_group_class must be STANDARD or INFREQUENT_ACCESS, got {props.log_group_class!r}"
-            )
         names = [props.application_log_group_name] + [name for _, name in props.component_log_group_names]
         for name in names:
             check(name, ResourceKind.LOG_GROUP)

@@ -32,10 +32,6 @@ def cluster_node_memory(cluster_name: str, *, label: str | None = None, period: 
     return Metric("ContainerInsights", "node_memory_utilization", (("ClusterName", cluster_name),), "Average", period, label)
 
 
-def cluster_node_cpu(cluster_name: str, *, label: str | None = None, period: int = 300) -> Metric:
-    return Metric("ContainerInsights", "node_cpu_utilization", (("ClusterName", cluster_name),), "Average", period, label)
-
-
 # Model servers (custom metrics, published by the inference service with a ModelName dimension).
 
 

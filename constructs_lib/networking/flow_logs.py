@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from constructs_lib.errors import ValidationError
+from constructs_lib.monitoring.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps, check_retention
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.security.iam_role import IamRole, IamRoleProps, InlinePolicy
 from constructs_lib.security.policy import Condition, Principal, Statement
 
-# CloudWatch Logs accepts only these retention periods (0 would mean "forever").
-_RETENTION_DAYS = frozenset(
-    (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
-)
+TRAFFIC_TYPES = ("ALL", "ACCEPT", "REJECT")
+AGGREGATION_INTERVALS = (60, 600)
+"""Seconds over which a flow is aggregated into one record: the two values AWS accepts."""
 
 
 @dataclass(frozen=True)
@@ -53,14 +53,10 @@ class VpcFlowLogs(Construct):
     def __init__(self, scope: Construct, id_: str, props: VpcFlowLogsProps):
         super().__init__(scope, id_)
         check(props.log_group_name, ResourceKind.LOG_GROUP)
-        if props.retention_days not in _RETENTION_DAYS:
-            raise ValidationError(
-                f"VpcFlowLogs {id_}: retention_days must be one of CloudWatch Logs' values "
-                f"{sorted(_RETENTION_DAYS)}, got {props.retention_days!r}"
-            )
-        if props.traffic_type not in ("ALL", "ACCEPT", "REJECT"):
+        check_retention(f"VpcFlowLogs {id_}", "retention_days", props.retention_days)
+        if props.traffic_type not in TRAFFIC_TYPES:
             raise ValidationError(f"VpcFlowLogs {id_}: traffic_type must be ALL, ACCEPT or REJECT, got {props.traffic_type!r}")
-        if props.max_aggregation_interval not in (60, 600):
+        if props.max_aggregation_interval not in AGGREGATION_INTERVALS:
             raise ValidationError(
                 f"VpcFlowLogs {id_}: max_aggregation_interval must be 60 or 600, got {props.max_aggregation_interval!r}"
             )
@@ -72,13 +68,11 @@ class VpcFlowLogs(Construct):
         region = aws.data_aws_region.DataAwsRegion(self, "region")
         account = identity.account_id
 
-        self.log_group = aws.cloudwatch_log_group.CloudwatchLogGroup(
+        self.log_group = EncryptedLogGroup(
             self,
             "log-group",
-            name=props.log_group_name,
-            retention_in_days=props.retention_days,
-            kms_key_id=props.kms_key_arn,
-        )
+            EncryptedLogGroupProps(name=props.log_group_name, retention_days=props.retention_days, kms_key_arn=props.kms_key_arn),
+        ).resource
         self.role = IamRole(
             self,
             "role",

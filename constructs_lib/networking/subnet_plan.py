@@ -17,16 +17,37 @@ them: NAT gateways, databases).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from dataclasses import dataclass
 
 from constructs_lib.errors import ValidationError
+from constructs_lib.limits import bounded, check_limits
 
 TIERS = ("public", "private", "database")
 """public: load balancers and NAT gateways; private: workloads (EKS nodes and pods);
 database: isolated, no route out of the VPC."""
 
-# AWS: a subnet is at most the VPC and at least a /28 (16 addresses, 5 reserved).
+# AWS: a subnet is at most the VPC (at most a /16) and at least a /28 (16 addresses, 5 reserved).
+MAX_SUBNET_PREFIX = 16
 MIN_SUBNET_PREFIX = 28
+
+
+@dataclass(frozen=True)
+class SubnetPrefixLengths:
+    """Prefix length of each tier's subnets (one subnet per tier and AZ), /16../28; each must
+    also be no shorter than the VPC's, which :func:`plan_subnets` checks.
+
+    Also the type of the configuration's ``network.subnet_prefix_lengths``: these defaults and
+    limits are the only ones."""
+
+    public: int = bounded(24, ge=MAX_SUBNET_PREFIX, le=MIN_SUBNET_PREFIX)
+    """Load balancers and NAT gateways: few addresses. Default /24 (251 usable per AZ)."""
+    private: int = bounded(20, ge=MAX_SUBNET_PREFIX, le=MIN_SUBNET_PREFIX)
+    """EKS nodes and pods (the VPC CNI gives every pod a VPC address): the largest. Default /20 (4091 per AZ)."""
+    database: int = bounded(24, ge=MAX_SUBNET_PREFIX, le=MIN_SUBNET_PREFIX)
+    """Isolated database tier. Default /24."""
+
+    def __post_init__(self) -> None:
+        check_limits(self)
 
 
 class SubnetPlanError(ValidationError):
@@ -34,7 +55,7 @@ class SubnetPlanError(ValidationError):
 
 
 def plan_subnets(
-    vpc_cidr: str, az_count: int, prefix_lengths: Mapping[str, int], az_slots: int | None = None
+    vpc_cidr: str, az_count: int, prefix_lengths: SubnetPrefixLengths, az_slots: int | None = None
 ) -> dict[str, tuple[str, ...]]:
     """Tier -> one CIDR per AZ (in AZ order), carved from ``vpc_cidr``.
 
@@ -48,13 +69,7 @@ def plan_subnets(
         raise SubnetPlanError(f"az_count must be >= 1, got {az_count!r}")
     if slots < az_count:
         raise SubnetPlanError(f"az_slots must be >= az_count={az_count}, got {slots!r}")
-    missing = [tier for tier in TIERS if tier not in prefix_lengths]
-    unknown = sorted(set(prefix_lengths) - set(TIERS))
-    if missing or unknown:
-        raise SubnetPlanError(
-            f"subnet prefix lengths must name exactly the tiers {', '.join(TIERS)}; "
-            f"missing {missing!r}, unknown {unknown!r}"
-        )
+    prefix_lengths = {tier: getattr(prefix_lengths, tier) for tier in TIERS}
     for tier in TIERS:
         length = prefix_lengths[tier]
         if not vpc.prefixlen <= length <= MIN_SUBNET_PREFIX:

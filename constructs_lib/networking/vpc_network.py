@@ -31,27 +31,12 @@ from constructs_lib import tagging
 from constructs_lib.errors import ValidationError
 from constructs_lib.naming import Naming, ResourceKind
 from constructs_lib.networking.flow_logs import VpcFlowLogs, VpcFlowLogsProps
-from constructs_lib.networking.subnet_plan import TIERS, plan_subnets
+from constructs_lib.networking.subnet_plan import TIERS, SubnetPrefixLengths, plan_subnets
 from constructs_lib.networking.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
 from constructs_lib.providers import aws
 
 NatStrategy = Literal["none", "single", "one_per_az"]
 _ANYWHERE = "0.0.0.0/0"
-
-
-@dataclass(frozen=True)
-class SubnetPrefixLengths:
-    """Prefix length of each tier's subnets."""
-
-    public: int = 24
-    """Default /24 (251 usable addresses per AZ)."""
-    private: int = 20
-    """Default /20 (4091 per AZ: the VPC CNI gives every pod a VPC address)."""
-    database: int = 24
-    """Default /24."""
-
-    def as_dict(self) -> dict[str, int]:
-        return {"public": self.public, "private": self.private, "database": self.database}
 
 
 @dataclass(frozen=True)
@@ -74,13 +59,13 @@ class NetworkingProps:
     nat_strategy: NatStrategy = "one_per_az"
     """``one_per_az`` (default: an AZ outage cuts only that AZ's egress), ``single``
     (cheaper) or ``none`` (no internet egress from private subnets)."""
-    flow_log_retention_days: int = 365
-    """Flow-log retention in days. Default: 365."""
-    flow_log_aggregation_interval: int = 600
-    """Flow-log aggregation interval, 60 or 600 seconds. Default: 600."""
-    gateway_endpoints: tuple[str, ...] = ("s3", "dynamodb")
+    flow_log_retention_days: int = VpcFlowLogsProps.retention_days
+    """Flow-log retention in days. Default: :class:`VpcFlowLogsProps`'s, 365."""
+    flow_log_aggregation_interval: int = VpcFlowLogsProps.max_aggregation_interval
+    """Flow-log aggregation interval, 60 or 600 seconds. Default: :class:`VpcFlowLogsProps`'s, 600."""
+    gateway_endpoints: tuple[str, ...] = VpcEndpointsProps.gateway_services
     """Gateway endpoints on the private route tables. Default: S3, DynamoDB."""
-    interface_endpoints: tuple[str, ...] = ("ecr.api", "ecr.dkr", "sts", "logs")
+    interface_endpoints: tuple[str, ...] = VpcEndpointsProps.interface_services
     """Interface endpoints in the private subnets. Default: ECR API/registry, STS, Logs."""
 
 
@@ -103,7 +88,7 @@ class Networking(Construct):
         azs = props.availability_zones
         try:
             self.subnet_cidrs: dict[str, tuple[str, ...]] = plan_subnets(
-                props.vpc_cidr, len(azs), props.subnet_prefix_lengths.as_dict(), props.az_slots
+                props.vpc_cidr, len(azs), props.subnet_prefix_lengths, props.az_slots
             )
         except ValidationError as exc:
             raise ValidationError(f"Networking {id_}: {exc}") from None
@@ -131,40 +116,14 @@ class Networking(Construct):
         self.private_subnet_ids: list[str] = [s.id for s in subnets["private"]]
         self.database_subnet_ids: list[str] = [s.id for s in subnets["database"]]
 
-        # Public tier: one route table, default route to the internet gateway.
-        public_rt = self._route_table(naming, "public", None, subnets["public"])
-        aws.route.Route(
-            self,
-            "public-default-route",
-            route_table_id=public_rt.id,
-            destination_cidr_block=_ANYWHERE,
-            gateway_id=self.internet_gateway.id,
-        )
-        self.public_route_table_ids: list[str] = [public_rt.id]
-
+        self.public_route_table_ids: list[str] = [self._public_routing(naming, subnets["public"])]
         self.nat_public_ips: list[str] = []
         nat_ids = self._nat_gateways(naming, props.nat_strategy, azs, subnets["public"])
         self.nat_gateway_ids: list[str] = list(nat_ids)
-
-        # Private tier: a route table per AZ, so that switching NAT strategy only
-        # changes routes, never route tables or associations.
-        self.private_route_table_ids: list[str] = []
-        for index, (az, subnet) in enumerate(zip(azs, subnets["private"], strict=True)):
-            table = self._route_table(naming, "private", az, [subnet])
-            if nat_ids:
-                aws.route.Route(
-                    self,
-                    f"private-default-route-{az}",
-                    route_table_id=table.id,
-                    destination_cidr_block=_ANYWHERE,
-                    nat_gateway_id=nat_ids[index if len(nat_ids) > 1 else 0],
-                )
-            self.private_route_table_ids.append(table.id)
-
+        self.private_route_table_ids: list[str] = self._private_routing(naming, azs, subnets["private"], nat_ids)
         # Database tier: no route out of the VPC at all.
         database_rt = self._route_table(naming, "database", None, subnets["database"])
         self.database_route_table_ids: list[str] = [database_rt.id]
-
         self._network_acls(naming, props.vpc_cidr, subnets)
 
         self.flow_logs = VpcFlowLogs(
@@ -297,6 +256,35 @@ class Networking(Construct):
             ids.append(nat.id)
             self.nat_public_ips.append(eip.public_ip)
         return ids
+
+    def _public_routing(self, naming: Naming, subnets: list) -> str:
+        """Public tier: one route table, default route to the internet gateway."""
+        table = self._route_table(naming, "public", None, subnets)
+        aws.route.Route(
+            self,
+            "public-default-route",
+            route_table_id=table.id,
+            destination_cidr_block=_ANYWHERE,
+            gateway_id=self.internet_gateway.id,
+        )
+        return table.id
+
+    def _private_routing(self, naming: Naming, azs: tuple[str, ...], subnets: list, nat_ids: list[str]) -> list[str]:
+        """Private tier: a route table per AZ, so that switching NAT strategy only changes
+        routes, never route tables or associations; each AZ's default route to its NAT."""
+        table_ids = []
+        for index, (az, subnet) in enumerate(zip(azs, subnets, strict=True)):
+            table = self._route_table(naming, "private", az, [subnet])
+            if nat_ids:
+                aws.route.Route(
+                    self,
+                    f"private-default-route-{az}",
+                    route_table_id=table.id,
+                    destination_cidr_block=_ANYWHERE,
+                    nat_gateway_id=nat_ids[index if len(nat_ids) > 1 else 0],
+                )
+            table_ids.append(table.id)
+        return table_ids
 
     def _network_acls(self, naming: Naming, vpc_cidr: str, subnets: dict[str, list]) -> None:
         # Security groups do the fine-grained filtering in the public and private

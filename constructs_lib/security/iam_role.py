@@ -17,6 +17,7 @@ from constructs import Construct
 from constructs_lib.errors import ValidationError
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
+from constructs_lib.security import facts
 from constructs_lib.security.policy import (
     Condition,
     Principal,
@@ -24,8 +25,6 @@ from constructs_lib.security.policy import (
     policy_document,
 )
 
-# Managed policies that grant (nearly) everything: never attached by this project.
-_FORBIDDEN_MANAGED = re.compile(r":iam::aws:policy/(AdministratorAccess|PowerUserAccess|IAMFullAccess)$")
 _POLICY_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,128}$")
 
 
@@ -65,7 +64,8 @@ class IamRoleProps:
 class IamRole(Construct):
     """An IAM role, its inline policies and managed-policy attachments.
 
-    Outputs: ``role_arn``, ``role_name``, ``role`` (the ``aws_iam_role``).
+    Outputs: ``role_arn``, ``role_name``, ``role`` (the ``aws_iam_role``), ``inline_policies``
+    (name -> ``aws_iam_role_policy``, for ``depends_on`` of what needs the permissions in place).
     """
 
     def __init__(self, scope: Construct, id_: str, props: IamRoleProps):
@@ -92,9 +92,10 @@ class IamRole(Construct):
             max_session_duration=props.max_session_duration,
             permissions_boundary=props.permissions_boundary_arn,
         )
+        self.inline_policies: dict[str, aws.iam_role_policy.IamRolePolicy] = {}
         for policy in props.inline_policies:
             document = policy_document(self, f"policy-{policy.name}", policy.statements)
-            aws.iam_role_policy.IamRolePolicy(
+            self.inline_policies[policy.name] = aws.iam_role_policy.IamRolePolicy(
                 self, f"inline-{policy.name}", name=policy.name, role=self.role.id, policy=document.json
             )
         for index, arn in enumerate(props.managed_policy_arns):
@@ -139,5 +140,8 @@ class IamRole(Construct):
                         "must name its resources"
                     )
         for arn in props.managed_policy_arns:
-            if _FORBIDDEN_MANAGED.search(arn):
-                raise ValidationError(f"IamRole {id_}: managed_policy_arns must not grant administrator access, got {arn!r}")
+            if facts.is_broad_managed_policy(arn):
+                raise ValidationError(
+                    f"IamRole {id_}: managed_policy_arns must not grant administrator access or hold another broad managed policy "
+                    f"(AdministratorAccess, PowerUserAccess, *FullAccess), got {arn!r}"
+                )

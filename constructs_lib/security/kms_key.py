@@ -31,6 +31,9 @@ class ServiceGrant:
     )
     conditions: tuple[Condition, ...] = ()
     """Extra conditions (e.g. ``kms:EncryptionContext:aws:logs:arn``)."""
+    sid: str | None = None
+    """Statement id; needed when one service gets two statements. Default: ``Service<Name>``
+    from the service principal (``logs.<region>.amazonaws.com`` -> ``ServiceLogs``)."""
     pin_source_account: bool = True
     """Add ``aws:SourceAccount = <this account>`` against the confused deputy. Turn it
     off only for a service that does not send the key (CloudWatch Logs documents its
@@ -49,6 +52,10 @@ class KmsKeyProps:
     """Waiting period before deletion. Default: the maximum, 30 days."""
     rotation_period_in_days: int = 365
     """Automatic rotation period. Rotation is always on."""
+    extra_policy_statements: tuple[Statement, ...] = ()
+    """Statements added to the key policy, e.g. a role of this account allowed to use the
+    key through one service for one resource (``kms:ViaService`` and an encryption-context
+    condition). Each must name its principals, never ``*``. Default: none."""
 
 
 class KmsKey(Construct):
@@ -68,6 +75,12 @@ class KmsKey(Construct):
             raise ValidationError(
                 f"KmsKey {id_}: rotation_period_in_days must be 90..2560, got {props.rotation_period_in_days}"
             )
+        for extra in props.extra_policy_statements:
+            if not extra.principals or any(p.type == "*" or "*" in p.identifiers for p in extra.principals):
+                raise ValidationError(
+                    f"KmsKey {id_}: extra_policy_statements must name their principals (never '*'), "
+                    f"got {extra.sid or extra.actions!r} with {extra.principals!r}"
+                )
         identity = aws.data_aws_caller_identity.DataAwsCallerIdentity(self, "identity")
         partition = aws.data_aws_partition.DataAwsPartition(self, "partition")
         account_root = f"arn:{partition.partition}:iam::{identity.account_id}:root"
@@ -85,7 +98,7 @@ class KmsKey(Construct):
         for grant in props.service_grants:
             statements.append(
                 Statement(
-                    sid="Service" + "".join(part.capitalize() for part in grant.service.split(".")[0].split("-")),
+                    sid=grant.sid or "Service" + "".join(part.capitalize() for part in grant.service.split(".")[0].split("-")),
                     actions=grant.actions,
                     resources=("*",),
                     principals=(Principal("Service", (grant.service,)),),
@@ -97,6 +110,7 @@ class KmsKey(Construct):
                     + grant.conditions,
                 )
             )
+        statements.extend(props.extra_policy_statements)
         policy = policy_document(self, "policy", statements)
 
         self.key = aws.kms_key.KmsKey(

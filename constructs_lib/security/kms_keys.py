@@ -45,6 +45,36 @@ _DESCRIPTIONS = {
 _PUBLISH_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 
 
+def logs_service_grant(region: str, account: str, partition: str) -> ServiceGrant:
+    """What CloudWatch Logs needs in the policy of a key that encrypts log groups of ``account``.
+
+    CloudWatch Logs encrypts as itself, so the key policy must name it; the encryption
+    context pins it to this account's log groups in this region
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+    """
+    return ServiceGrant(
+        service=f"logs.{region}.amazonaws.com",
+        actions=(
+            "kms:Encrypt*",
+            "kms:Decrypt*",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:Describe*",
+        ),
+        # Logs' documented key policy pins the caller by the encryption context only; an
+        # aws:SourceAccount condition it may not send would break every encrypted log
+        # group at deploy time.
+        pin_source_account=False,
+        conditions=(
+            Condition(
+                "ArnLike",
+                "kms:EncryptionContext:aws:logs:arn",
+                (f"arn:{partition}:logs:{region}:{account}:log-group:*",),
+            ),
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class KmsKeySetProps:
     naming: Naming
@@ -103,32 +133,7 @@ class KmsKeySet(Construct):
             "data": (),
             "secrets": (),
             "eks": (),
-            # CloudWatch Logs encrypts as itself, so the key policy must name it; the
-            # encryption context pins it to this account's log groups in this region
-            # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
-            "logs": (
-                ServiceGrant(
-                    service=f"logs.{region}.amazonaws.com",
-                    actions=(
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ),
-                    # Logs' documented key policy pins the caller by the encryption
-                    # context only; an aws:SourceAccount condition it may not send
-                    # would break every encrypted log group at deploy time.
-                    pin_source_account=False,
-                    conditions=(
-                        Condition(
-                            "ArnLike",
-                            "kms:EncryptionContext:aws:logs:arn",
-                            (f"arn:{partition}:logs:{region}:{account}:log-group:*",),
-                        ),
-                    ),
-                ),
-            ),
+            "logs": (logs_service_grant(region, account, partition),),
             # CloudWatch alarms publish to the encrypted alarm topic; SNS itself
             # decrypts to deliver.
             "alerts": (

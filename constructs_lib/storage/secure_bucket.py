@@ -20,6 +20,8 @@ from constructs_lib.security.policy import (
     Condition,
     Principal,
     Statement,
+    deny_insecure_transport,
+    inline_role_policy,
     policy_document,
 )
 
@@ -73,6 +75,11 @@ class SecureBucketProps:
     cannot use KMS (e.g. ELB and S3 server access logs)."""
     versioning: bool = True
     """Object versioning. Default: on."""
+    bucket_key_enabled: bool = True
+    """S3 Bucket Key for SSE-KMS: one data key per bucket and period instead of a KMS call per
+    object (cheaper). Default: on. Off where a key policy must tell objects apart: with a
+    bucket key the encryption context S3 sends KMS is the bucket ARN, without it the
+    object ARN (``kms:EncryptionContext:aws:s3:arn``)."""
     lifecycle_rules: tuple[LifecycleRule, ...] = (LifecycleRule(id="default", noncurrent_expiration_days=90),)
     """Default: expire noncurrent versions after 90 days, abort uploads after 7 days."""
     access_log_bucket: str | None = None
@@ -98,6 +105,7 @@ class SecureBucket(Construct):
     def __init__(self, scope: Construct, id_: str, props: SecureBucketProps):
         super().__init__(scope, id_)
         self.props = props
+        self._region: str | None = None
         check(props.bucket_name, ResourceKind.S3_BUCKET)
         self._validate(id_, props)
 
@@ -141,7 +149,7 @@ class SecureBucket(Construct):
                         sse_algorithm=props.sse_algorithm,
                         kms_master_key_id=props.kms_key_arn if kms else None,
                     ),
-                    bucket_key_enabled=True if kms else None,
+                    bucket_key_enabled=props.bucket_key_enabled if kms else None,
                 )
             ],
         )
@@ -161,45 +169,56 @@ class SecureBucket(Construct):
         self.bucket_arn: str = self.bucket.arn
         self.bucket_id: str = self.bucket.id
 
-    def grant_read(self, grantee_id: str, role_name: str):
-        """Let the IAM role ``role_name`` read objects (and decrypt them with the bucket's key).
+    # --- grants: the one definition of "read" and "write" this bucket -------------------------
+
+    def grant_read(self, grantee_id: str, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
+        """Let the IAM role ``role_name`` list the bucket and read (and decrypt) its objects.
 
         Returns the ``aws_iam_role_policy`` it attaches, named after ``grantee_id``.
         """
-        return self._grant(grantee_id, role_name, "read", ("s3:GetObject", "s3:GetObjectVersion"), ("kms:Decrypt",))
+        return self._grant(grantee_id, role_name, "read", self.read_statements())
 
-    def grant_read_write(self, grantee_id: str, role_name: str):
+    def grant_read_write(self, grantee_id: str, role_name: str) -> aws.iam_role_policy.IamRolePolicy:
         """Let the IAM role ``role_name`` read, write and delete objects."""
-        return self._grant(
-            grantee_id,
-            role_name,
-            "read-write",
-            ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"),
-            ("kms:Decrypt", "kms:GenerateDataKey"),
-        )
+        return self._grant(grantee_id, role_name, "read-write", self.read_statements() + self.write_statements(delete=True))
 
-    def _grant(
-        self,
-        grantee_id: str,
-        role_name: str,
-        access: str,
-        object_actions: tuple[str, ...],
-        kms_actions: tuple[str, ...],
-    ):
+    def read_statements(self) -> list[Statement]:
+        """``s3:ListBucket`` on the bucket, ``s3:GetObject(Version)`` on its objects and, with
+        SSE-KMS, ``kms:Decrypt`` on the bucket's key through S3 only.
+
+        For an owner that writes the grant into its own policy (``ModelRegistry``'s grants):
+        every read grant of a bucket is these statements.
+        """
         statements = [
             Statement(sid="ListBucket", actions=("s3:ListBucket",), resources=(self.bucket.arn,)),
-            Statement(sid="Objects", actions=object_actions, resources=(f"{self.bucket.arn}/*",)),
+            Statement(sid="ReadObjects", actions=("s3:GetObject", "s3:GetObjectVersion"), resources=(f"{self.bucket.arn}/*",)),
         ]
         if self.props.sse_algorithm == "aws:kms":
-            # With SSE-KMS, S3 calls KMS as the caller: without these, reads fail with AccessDenied.
-            statements.append(Statement(sid="BucketKey", actions=kms_actions, resources=(self.props.kms_key_arn,)))
-        document = policy_document(self, f"grant-{grantee_id}-document", statements)
-        return aws.iam_role_policy.IamRolePolicy(
-            self,
-            f"grant-{grantee_id}",
-            name=f"s3-{access}-{self.props.bucket_name}",
-            role=role_name,
-            policy=document.json,
+            # With SSE-KMS, S3 calls KMS as the caller: without this, reads fail with AccessDenied.
+            statements.append(self._key_statement("DecryptObjects", "kms:Decrypt"))
+        return statements
+
+    def write_statements(self, *, delete: bool = False) -> list[Statement]:
+        """``s3:PutObject`` and ``s3:AbortMultipartUpload`` on the objects (``s3:DeleteObject``
+        too with ``delete``) and, with SSE-KMS, ``kms:GenerateDataKey`` through S3 only.
+        Add :meth:`read_statements` for multipart uploads, which also need ``kms:Decrypt``."""
+        actions = ("s3:PutObject", "s3:AbortMultipartUpload") + (("s3:DeleteObject",) if delete else ())
+        statements = [Statement(sid="WriteObjects", actions=actions, resources=(f"{self.bucket.arn}/*",))]
+        if self.props.sse_algorithm == "aws:kms":
+            statements.append(self._key_statement("EncryptObjects", "kms:GenerateDataKey"))
+        return statements
+
+    def _key_statement(self, sid: str, action: str) -> Statement:
+        # The key is usually shared with other data stores (the environment's ``data`` key):
+        # the grantee may use it only for requests S3 makes on its behalf.
+        if self._region is None:
+            self._region = aws.data_aws_region.DataAwsRegion(self, "region").name
+        via_s3 = Condition("StringEquals", "kms:ViaService", (f"s3.{self._region}.amazonaws.com",))
+        return Statement(sid=sid, actions=(action,), resources=(self.props.kms_key_arn,), conditions=(via_s3,))
+
+    def _grant(self, grantee_id: str, role_name: str, access: str, statements: list[Statement]):
+        return inline_role_policy(
+            self, f"grant-{grantee_id}", name=f"s3-{access}-{self.props.bucket_name}", role=role_name, statements=statements
         )
 
     @staticmethod
@@ -260,14 +279,7 @@ class SecureBucket(Construct):
         arns = (self.bucket.arn, f"{self.bucket.arn}/*")
         anyone = (Principal("*", ("*",)),)
         statements = [
-            Statement(
-                sid="DenyInsecureTransport",
-                effect="Deny",
-                actions=("s3:*",),
-                resources=arns,
-                principals=anyone,
-                conditions=(Condition("Bool", "aws:SecureTransport", ("false",)),),
-            ),
+            deny_insecure_transport(("s3:*",), arns),
             Statement(
                 sid="DenyOutdatedTls",
                 effect="Deny",

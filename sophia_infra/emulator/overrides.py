@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sophia_infra.emulator.moto_limits import LIMITS, Adjust, Exclude, IgnoreChanges, SkipStack
+from sophia_infra.emulator.moto_limits import LIMITS, Adjust, Exclude, IgnoreChanges, ProviderSettings, SkipStack
 
 OVERRIDE_FILE = "emulator_override.tf.json"
 EXCLUDED_OUTPUT = "(excluded on the emulator)"
@@ -111,8 +111,21 @@ def plan_stack(stack: str, config: dict) -> StackPlan:
                     _put(override, f"{limit.resource_type}.{name}", dict(limit.settings))
             settings = ", ".join(f"{k}={json.dumps(v, sort_keys=True)}" for k, v in limit.settings.items())
             plan.adjusted[f"{limit.resource_type}: {settings}"] = limit.limitation
+        elif isinstance(limit, ProviderSettings) and limit.data_source in _data_sources(config):
+            for provider in override.setdefault("provider", {}).setdefault("aws", [{}]):
+                provider.update(limit.settings)
+            settings = ", ".join(f"{k}={json.dumps(v)}" for k, v in limit.settings.items())
+            plan.adjusted[f"aws provider: {settings}"] = limit.limitation
     plan.override = override
     return plan
+
+
+def _data_sources(config: dict) -> set[str]:
+    """Data source types the stack reads, at the top level or scoped in a ``check`` block."""
+    found = set(config.get("data", {}))
+    for check in config.get("check", {}).values():
+        found |= set(check.get("data", {}))
+    return found
 
 
 def write_override(stack_dir: Path, plan: StackPlan) -> Path | None:

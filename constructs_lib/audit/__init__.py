@@ -1,0 +1,1 @@
+"""Audit: the record of every API call made in an account (CloudTrail)."""

@@ -1,0 +1,1 @@
+"""CI: how GitHub Actions reaches the accounts (OIDC provider, roles) and the private cluster (in-VPC runners)."""

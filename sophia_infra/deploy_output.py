@@ -1,0 +1,76 @@
+"""Whether the output to deploy is what the working tree (config and code) synthesizes now.
+
+Content decides, not timestamps: a checkout, a copy or a CI artifact keeps no reliable
+time, and the deploy job receives ``cdktf.out/`` as an artifact with nothing beside it.
+So the app is synthesized again (``main.py`` with this interpreter, a few seconds) into a
+locked temporary folder, removed afterwards however this ends, and the environment's
+stacks and their manifest entries are compared byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sophia_infra import interrupts
+from sophia_infra import outdir as folders
+from sophia_infra.deploy_plan import environment_graph
+from sophia_infra.review import loader
+
+
+@dataclass(frozen=True)
+class Freshness:
+    matches: bool
+    detail: str
+
+
+def output_freshness(out: Path, env: str, config_dir: Path | str) -> Freshness:
+    """Whether ``out``'s stacks of ``env`` are what the working tree synthesizes now."""
+    work, fd = folders.locked_folder(Path(tempfile.gettempdir()), "sophia-deploy-")
+    process = None
+    try:
+        fresh_out = work / "cdktf.out"
+        env_vars = dict(os.environ, CDKTF_OUTDIR=str(fresh_out), SOPHIA_CONFIG_DIR=str(Path(config_dir).resolve()))
+        process = subprocess.Popen(
+            [sys.executable, str(folders.REPOSITORY / "main.py")],
+            cwd=folders.REPOSITORY,
+            env=env_vars,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        output, _ = process.communicate()
+        if process.returncode != 0:
+            first = next((line for line in output.splitlines() if line.startswith("synth failed")), output.strip()[-300:])
+            return Freshness(False, f"the working tree does not synthesize ({first})")
+        return compare_outputs(out, fresh_out, env)
+    finally:
+        if process is not None:
+            interrupts.stop(process)
+        shutil.rmtree(work, ignore_errors=True)
+        os.close(fd)
+
+
+def compare_outputs(out: Path, fresh: Path, env: str) -> Freshness:
+    """Whether the stacks of ``env`` in ``out`` equal those in ``fresh`` (files and manifest entries)."""
+    head, now = loader.load(out), loader.load(fresh)
+    wanted = environment_graph(now, env)
+    differ = sorted(
+        name
+        for name in set(wanted) | set(environment_graph(head, env))
+        if name not in head.stacks
+        or name not in now.stacks
+        or head.stacks[name].dependencies != now.stacks[name].dependencies
+        or head.stacks[name].doc != now.stacks[name].doc
+    )
+    if differ:
+        return Freshness(
+            False,
+            f"STALE: {', '.join(differ)} in {out}/ differ from what the working tree (config and code) synthesizes now",
+        )
+    return Freshness(True, f"matches the working tree (config and code): {len(wanted)} stacks of {env} compared")

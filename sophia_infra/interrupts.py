@@ -1,0 +1,65 @@
+"""SIGINT and SIGTERM unwind like an exception, so that every ``finally`` and ``with`` of a
+command runs: staging folders, git worktrees and temporary folders are removed, child
+processes are stopped, and the command says it was interrupted instead of printing a
+traceback.
+
+Python turns SIGINT into ``KeyboardInterrupt`` but lets SIGTERM (what CI runners, ``kill``
+and ``timeout`` send) end the process at once, skipping all clean-up. Inside
+:func:`handled`, both raise :class:`Interrupted`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import subprocess
+from collections.abc import Iterator
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(BaseException):
+    """A command was interrupted by ``signum``; ``exit_code`` is the shell's 128 + signum.
+
+    A ``BaseException`` (like ``KeyboardInterrupt``) so that ``except Exception`` handlers
+    do not swallow it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def _raise(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def handled() -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM raise :class:`Interrupted` (main thread only)."""
+    previous = {sig: signal.signal(sig, _raise) for sig in SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def stop(process: subprocess.Popen, signum: int = signal.SIGTERM, timeout: float = 60) -> None:
+    """Ask a child to stop (it cleans up after itself the same way) and wait; kill it after ``timeout``."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signum)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -1,0 +1,57 @@
+"""The command-line tools the commands run, found in one place, with how to get each.
+
+A missing tool is one line naming it and how to install it (:class:`MissingTool`), never
+a ``FileNotFoundError`` traceback. :func:`cdktf_command` is the one lookup of the cdktf
+CLI (``$CDKTF_CLI``, else ``cdktf``).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+from pathlib import Path
+
+HOW_TO_GET = {
+    "node": "install Node.js 20 or later (https://nodejs.org/); jsii runs the cdktf libraries on it",
+    "npx": "it comes with Node.js 20 or later (https://nodejs.org/)",
+    "cdktf": "npm install --global cdktf-cli@0.21.0, or point CDKTF_CLI at another cdktf command",
+    "terraform": "install Terraform 1.11 (https://developer.hashicorp.com/terraform/install)",
+    "git": "install git (https://git-scm.com/downloads)",
+}
+# A cdktf CLI is a Node.js script: without node it fails with "env: node: not found".
+NEEDS_NODE = frozenset({"cdktf", "npx", "npm"})
+
+
+class MissingTool(Exception):
+    """A tool is not on PATH; ``str()`` names it and how to get it."""
+
+    def __init__(self, tool: str):
+        self.tool = tool
+        hint = HOW_TO_GET.get(Path(tool).name, "install it or put it on PATH")
+        super().__init__(f"{tool} not found on PATH: {hint}")
+
+
+def cdktf_command() -> list[str]:
+    """The cdktf CLI as a command line: ``$CDKTF_CLI`` (e.g. ``npx cdktf``) or ``cdktf``."""
+    return shlex.split(os.environ.get("CDKTF_CLI", "cdktf"))
+
+
+def missing(command: list[str]) -> MissingTool | None:
+    """Why ``command`` cannot start here (its program, or the node it runs on), else None."""
+    if not command:
+        return MissingTool("(empty command)")
+    program = command[0]
+    if shutil.which(program) is None:
+        return MissingTool(program)
+    if Path(program).name in NEEDS_NODE and shutil.which("node") is None:
+        return MissingTool("node")
+    return None
+
+
+def require(*programs: str) -> None:
+    """Raise :class:`MissingTool` for the first of ``programs`` that is not available."""
+    for program in programs:
+        problem = missing([program])
+        if problem:
+            raise problem
