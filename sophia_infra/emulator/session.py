@@ -8,8 +8,10 @@ commands, never the product's output:
   endpoint makes the SDK use path-style S3 addresses;
 - fixed fake credentials, with every ``AWS_*`` variable of the caller removed
   and the shared AWS config files hidden, so no real profile or account is used;
-- moto presents the environment's own account (``MOTO_ACCOUNT_ID``), so the
-  stacks' ``allowed_account_ids`` hold as synthesized;
+- moto presents the state account (``MOTO_ACCOUNT_ID``): the backends assume a role
+  there, and moto moves a session that assumed a role into the role's account, where
+  state-bootstrap made the bucket and lock table. dev runs in that same account, so
+  its stacks' ``allowed_account_ids`` hold as synthesized;
 - a Terraform CLI configuration of the run's own (``build/<run>/terraform.rc``),
   installing providers from the local mirror when the machine has one.
 
@@ -233,6 +235,9 @@ class Session:
         # Output of an earlier run (with its bootstrap state) belongs to that run: start clean.
         if self.outdir.exists():
             shutil.rmtree(self.outdir)
+        # state-bootstrap's local state (next to the output folder) records an emulator that is gone.
+        for stale in self.workdir.glob("*.tfstate*"):
+            stale.unlink()
         return self.cdktf("synth", "--output", str(self.outdir), label="synth")
 
     def deploy(self, stack: str, check: bool = True) -> Call:
@@ -296,11 +301,16 @@ class Session:
     def backend(self, stack: str) -> dict | None:
         return self.stack_config(stack).get("terraform", {}).get("backend", {}).get("s3")
 
+    def local_state(self, stack: str) -> Path:
+        """The state file of a stack with a local backend, as Terraform resolves it (from the stack's folder)."""
+        local = self.stack_config(stack)["terraform"]["backend"]["local"]
+        return (self.outdir / "stacks" / stack / local.get("path", "terraform.tfstate")).resolve()
+
     def state_of(self, stack: str) -> dict | None:
         """The stack's Terraform state: from the emulator's state bucket, or the local file."""
         backend = self.backend(stack)
         if backend is None:
-            path = self.outdir / "stacks" / stack / "terraform.tfstate"
+            path = self.local_state(stack)
             return json.loads(path.read_text()) if path.exists() else None
         raw = self.client.s3_get(backend["region"], backend["bucket"], backend["key"])
         return None if raw is None else json.loads(raw)

@@ -7,13 +7,16 @@ emulator and depend on each other's effects, so they run in file order:
 1. ``cdktf synth`` under the emulator's environment writes the project's
    ``cdktf.out/`` byte for byte (dev, staging and production): the emulator is
    a switch outside the product's output;
-2. ``state-bootstrap`` creates the state bucket and the lock table;
+2. ``state-bootstrap`` creates the state bucket and the lock table; its local state
+   lies next to the output folder, so a new ``cdktf synth`` replaces the folder
+   (with what the deploy left there) and the state survives: ``cdktf diff`` is clean;
 3.-5. the dev stacks are deployed in dependency order, each one's state holding
    exactly its resources minus what moto cannot emulate (moto_limits.py); at
    shared-dev's turn, a second ``cdktf deploy`` started while the first holds
    the lock at its approval prompt fails on the lock, and the first completes
    with its state intact;
-6. ``cdktf diff`` shows no change for any stack;
+6. ``cdktf diff`` shows no change for any stack; the stack folders hold only what
+   synthesis and the CLI write (what :mod:`sophia_infra.outdir` accepts to replace);
 7. ``cdktf output`` returns each stack's documented outputs;
 8. ``cdktf destroy`` removes every stack, latest first; the active database
    refuses until its deletion protection is lifted, the state store stays
@@ -31,6 +34,7 @@ import time
 
 import pytest
 
+from sophia_infra import outdir
 from sophia_infra.emulator import local, overrides, server
 from sophia_infra.emulator.session import BOOTSTRAP, ROOT, managed_resources
 from tests.conftest import tree_bytes
@@ -109,6 +113,25 @@ def test_2_bootstrap_creates_the_state_bucket_and_lock_table(run):
     assert run.session.client.dynamodb_items(backend["region"], backend["dynamodb_table"]) == []
 
 
+def test_2b_a_new_synthesis_after_the_bootstrap_deploy_keeps_its_state(run):
+    session = run.session
+    assert run.result(BOOTSTRAP).status == "deployed", "state-bootstrap was not deployed"
+    state = session.local_state(BOOTSTRAP)
+    assert state.parent == session.outdir.parent, f"{state}: the bootstrap state is not next to the output folder"
+    before = state.read_bytes()
+    # What a user's folder holds after `cdktf deploy state-bootstrap`: the same without the emulator's overrides.
+    for override in session.outdir.glob(f"stacks/*/{overrides.OVERRIDE_FILE}"):
+        override.unlink()
+    assert (session.outdir / "stacks" / BOOTSTRAP / ".terraform" / "terraform.tfstate").exists()
+    assert outdir.not_a_synthesis_output(session.outdir) is None
+    session.cdktf("synth", "--output", str(session.outdir), label="synth-again")
+    assert tree_bytes(session.outdir) == tree_bytes(OUTDIR)
+    assert state.read_bytes() == before, "the new synthesis changed the bootstrap state"
+    session.prepare(run.stacks)
+    call = session.diff(BOOTSTRAP)
+    assert NO_CHANGES in call.output, f"state-bootstrap: cdktf diff after a new synthesis is not clean (log: {call.log})"
+
+
 def _deploy_in_order(run, stacks: list[str]) -> None:
     for stack in stacks:
         _record(run, stack, run.session.deploy(stack))
@@ -178,6 +201,10 @@ def test_6_cdktf_diff_shows_no_change_for_any_stack(run):
     for stack in deployed:
         call = run.session.diff(stack)
         assert NO_CHANGES in call.output, f"{stack}: cdktf diff is not clean (log: {call.log}):\n{call.output[-4000:]}"
+    # After deploy and diff: nothing in any stack's folder but what synthesis and the CLI write.
+    written = {p.name for p in run.session.outdir.glob("stacks/*/*")} - {overrides.OVERRIDE_FILE}
+    assert written <= outdir.SYNTH_STACK_ENTRIES | outdir.CLI_STACK_ENTRIES, written
+    assert {"cdk.tf.json", ".terraform", ".terraform.lock.hcl", "plan"} <= written
 
 
 def test_7_cdktf_output_returns_the_documented_outputs(run):

@@ -113,6 +113,7 @@ def _assert_nothing_left(run_ids: set[str], tree: dict[int, str], workdir: Path)
 )
 def test_a_signal_at_any_point_leaves_no_process_running(signum, moment):
     workdir = WORK / f"signal-{signal.Signals(signum).name.lower()}"
+    project = _entries(ROOT)
     process = _command("up", workdir)
     try:
         tree = _wait_for_descendant(process, moment)
@@ -127,6 +128,14 @@ def test_a_signal_at_any_point_leaves_no_process_running(signum, moment):
     assert f"{signal.Signals(signum).name} received" in output
     tree.update(_descendants(process.pid))
     _assert_nothing_left(run_ids, tree, workdir)
+    # No half-written output or working folder left behind, in the run's folder or the project.
+    assert not [p.name for p in workdir.iterdir() if p.name.startswith(".cdktf.out.")], sorted(p.name for p in workdir.iterdir())
+    assert _entries(ROOT) == project
+
+
+def _entries(folder: Path) -> set[str]:
+    """The top of ``folder``, without the e2e run's own build/ and the tools' caches."""
+    return {p.name for p in folder.iterdir()} - {"build", ".pytest_cache", ".ruff_cache"}
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads the process table from /proc")
