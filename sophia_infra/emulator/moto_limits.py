@@ -173,6 +173,11 @@ LIMITS: tuple[Exclude | IgnoreChanges | Adjust | ProviderSettings | SkipStack, .
         "moto implements no CodeBuild webhooks (CreateWebhook answers 500 NotImplementedError), "
         "which the provider retries until its timeout",
     ),
+    Exclude(
+        "aws_cloudwatch_query_definition",
+        "moto implements no CloudWatch Logs Insights query definitions (PutQueryDefinition answers "
+        "500 NotImplementedError), which the provider retries for minutes",
+    ),
     ProviderSettings(
         "aws_servicequotas_service_quota",
         {"max_retries": 1},
