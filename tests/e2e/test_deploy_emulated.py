@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 import threading
 import time
@@ -36,6 +37,7 @@ import pytest
 
 from sophia_infra import outdir
 from sophia_infra.emulator import local, overrides, server
+from sophia_infra.emulator.moto_limits import LIMITS, ProviderSettings
 from sophia_infra.emulator.session import BOOTSTRAP, ROOT, managed_resources
 from tests.conftest import tree_bytes
 from tests.e2e.conftest import OUTDIR
@@ -45,6 +47,9 @@ pytestmark = pytest.mark.e2e
 # Held at its approval prompt while a second deploy tries the lock.
 LOCKED_STACK = "shared-dev"
 NO_CHANGES = "No changes. Your infrastructure matches the configuration."
+CLI_FAILED = "Invoking Terraform CLI failed with exit code 1"
+EMPTY_PLAN = "Plan: 0 to add, 0 to change, 0 to destroy."
+DEFERRED_READ = re.compile(r"# data\.(\w+)\.\S+ will be read during apply")
 # Outputs moto leaves empty (not overridden: the value is what moto answers).
 EMPTY_ON_MOTO = {
     # moto's EKS cluster reports no cluster security group (moto_limits.py, aws_launch_template).
@@ -200,11 +205,23 @@ def test_6_cdktf_diff_shows_no_change_for_any_stack(run):
     assert len(deployed) == len([s for s in run.stacks if not run.plans[s].skipped]), "not every stack was deployed"
     for stack in deployed:
         call = run.session.diff(stack)
-        assert NO_CHANGES in call.output, f"{stack}: cdktf diff is not clean (log: {call.log}):\n{call.output[-4000:]}"
+        _assert_no_changes(stack, call)
     # After deploy and diff: nothing in any stack's folder but what synthesis and the CLI write.
     written = {p.name for p in run.session.outdir.glob("stacks/*/*")} - {overrides.OVERRIDE_FILE}
     assert written <= outdir.SYNTH_STACK_ENTRIES | outdir.CLI_STACK_ENTRIES, written
     assert {"cdk.tf.json", ".terraform", ".terraform.lock.hcl", "plan"} <= written
+
+
+def _assert_no_changes(stack: str, call) -> None:
+    if NO_CHANGES in call.output:
+        return
+    # A check block's data source that moto cannot answer (moto_limits.ProviderSettings) is
+    # read again at apply, so Terraform reports a plan instead of "No changes": it may list
+    # those reads and nothing else.
+    deferred = set(DEFERRED_READ.findall(call.output))
+    unanswered = {limit.data_source for limit in LIMITS if isinstance(limit, ProviderSettings)}
+    clean = EMPTY_PLAN in call.output and deferred and deferred <= unanswered
+    assert clean, f"{stack}: cdktf diff is not clean (log: {call.log}):\n{call.output[-4000:]}"
 
 
 def test_7_cdktf_output_returns_the_documented_outputs(run):
@@ -244,9 +261,14 @@ def test_8_cdktf_destroy_removes_every_stack_latest_first(run):
         run.result(stack).note = f"destroyed in {call.seconds:.1f}s"
     # The state store is prevent_destroy: cdktf destroy refuses before touching anything.
     call = session.destroy(BOOTSTRAP, check=False)
-    assert call.returncode != 0 and "Instance cannot be destroyed" in call.output
+    assert call.returncode != 0, "state-bootstrap was destroyed despite prevent_destroy"
+    # The CLI sometimes exits before printing Terraform's last lines (seen: the log ends at
+    # "Changes to Outputs:"), so the message is checked when shown; what counts is that
+    # nothing was destroyed.
+    assert "Instance cannot be destroyed" in call.output or CLI_FAILED in call.output, call.output[-3000:]
     assert len(managed_resources(session.state_of(BOOTSTRAP))) == run.result(BOOTSTRAP).applied
     backend = session.backend("security-dev")
+    assert session.client.s3_get(backend["region"], backend["bucket"], backend["key"]) is not None, "the state bucket is gone"
     locks = [i["LockID"]["S"] for i in session.client.dynamodb_items(backend["region"], backend["dynamodb_table"])]
     assert all(lock.endswith("-md5") for lock in locks), f"locks left behind: {locks}"
 
