@@ -18,7 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from sophia_infra import jsii_host
+
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# As synthesis does: the jsii kernel in one Node process, not behind a relay (see there);
+# the synths started below inherit it.
+jsii_host.install()
 
 # As in main.py: the cyclic collector freed ~26,000 objects over the whole suite and took
 # 1.45 s, 17 % of the pytest process's CPU (jsii objects are never freed anyway).
