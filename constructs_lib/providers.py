@@ -114,13 +114,16 @@ class _PostponedAnnotationsLoader(importlib.machinery.SourceFileLoader):
     """A provider submodule compiled with PEP 563 annotations (see the module's docstring)."""
 
     def get_code(self, fullname: str) -> CodeType:
-        return _postponed_code(self.get_filename(fullname), sys.flags.optimize, write=not sys.dont_write_bytecode)
+        return _postponed_code(self.get_filename(fullname), sys.flags.optimize)
 
 
-def _postponed_code(source_path: str, optimize: int, write: bool) -> CodeType:
+def _postponed_code(source_path: str, optimize: int) -> CodeType:
     """``source_path`` compiled with postponed annotations at ``optimize`` level, from its
     cache (``*.opt-<level>pep563.pyc``) when that matches the source's mtime and size,
-    as Python checks its own; ``write``: cache what had to be compiled."""
+    as Python checks its own. What had to be compiled is cached even under
+    ``PYTHONDONTWRITEBYTECODE`` (set on these machines): the cache is ours, in the
+    virtual environment, never in the repository; without it each run would compile
+    ~15 MB of generated source again (~1.5 s)."""
     stat = os.stat(source_path)
     header = importlib.util.MAGIC_NUMBER + b"\0\0\0\0" + _u32(int(stat.st_mtime)) + _u32(stat.st_size)
     cache = importlib.util.cache_from_source(source_path, optimization=f"{optimize}pep563")
@@ -134,37 +137,20 @@ def _postponed_code(source_path: str, optimize: int, write: bool) -> CodeType:
     with open(source_path, "rb") as handle:
         source = handle.read()
     code = compile(source, source_path, "exec", flags=_PEP563, dont_inherit=True, optimize=optimize)
-    if write:
-        tmp = f"{cache}.{os.getpid()}.tmp"
-        try:
-            os.makedirs(os.path.dirname(cache), exist_ok=True)
-            with open(tmp, "wb") as handle:
-                handle.write(header + marshal.dumps(code))
-            os.replace(tmp, cache)
-        except OSError:  # a read-only site-packages: compiled in memory each time
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    tmp = f"{cache}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        with open(tmp, "wb") as handle:
+            handle.write(header + marshal.dumps(code))
+        os.replace(tmp, cache)
+    except OSError:  # a read-only site-packages: compiled in memory each time
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     return code
 
 
 def _u32(value: int) -> bytes:
     return (value & 0xFFFFFFFF).to_bytes(4, "little")
-
-
-def cache_submodules(levels: tuple[int, ...] = (0, 1)) -> int:
-    """Cache the bytecode of every provider submodule imported so far, at each optimization
-    level (``python`` and ``python -O``); ``sophia_infra/precompile.py`` runs it at install.
-    Returns how many modules."""
-    # publication.publish() leaves each module twice in sys.modules (as ``<name>._private`` too).
-    files = {
-        m.__file__
-        for m in list(sys.modules.values())
-        if isinstance(getattr(m, "__loader__", None), _PostponedAnnotationsLoader)
-    }
-    for file in sorted(files):
-        for level in levels:
-            _postponed_code(file, level, write=True)
-    return len(files)
 
 
 class _SubmoduleFinder(importlib.abc.MetaPathFinder):

@@ -11,9 +11,9 @@ directory under ``-O`` and compiles each module that run imported. Compiling eve
 module of the venv instead would take ~30 s of CPU and ~300 MB for the ~2,100
 provider modules the app never imports. The provider submodules it imports have a
 loader of their own (``constructs_lib/providers.py``: annotations postponed), which
-caches them for ``python`` and ``python -O`` under its own tag. A module the app starts to
-use later is compiled in memory, as before, until the next install. Bytecode is
-checked against its source on every import, so it cannot make the output stale.
+caches their bytecode itself. A module the app starts to use later is compiled in
+memory, as before, until the next install. Bytecode is checked against its source on
+every import, so it cannot make the output stale.
 """
 
 from __future__ import annotations
@@ -35,9 +35,6 @@ def main() -> int:
             synth.synthesize(Path(tmp) / "cdktf.out")
         except Exception as exc:  # noqa: BLE001 - a warm-up: a bad config must not fail the install
             print(f"precompile: synthesis failed ({exc.__class__.__name__}); compiling what it imported")
-    from constructs_lib import providers
-
-    providers_cached = providers.cache_submodules()
     files = sorted(
         {
             m.__file__
@@ -48,11 +45,7 @@ def main() -> int:
         }
     )
     failed = [f for f in files if not compileall.compile_file(f, quiet=2, optimize=1)]
-    print(
-        f"precompile: optimized bytecode for {len(files) - len(failed)} modules"
-        + (f", {len(failed)} failed" if failed else "")
-        + f"; {providers_cached} provider submodules cached with postponed annotations"
-    )
+    print(f"precompile: optimized bytecode for {len(files) - len(failed)} modules" + (f", {len(failed)} failed" if failed else ""))
     return 0
 
 

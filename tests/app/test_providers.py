@@ -201,7 +201,7 @@ def test_postponed_bytecode_is_cached_per_level_and_recompiled_when_the_source_c
 
     source = tmp_path / "generated.py"
     source.write_text("def f(x: undefined_name) -> int:\n    return 1\n")
-    code = _postponed_code(str(source), 0, write=True)
+    code = _postponed_code(str(source), 0)
     namespace: dict = {}
     exec(code, namespace)  # the annotation is never evaluated: no NameError
     assert namespace["f"].__annotations__ == {"x": "undefined_name", "return": "int"}
@@ -213,5 +213,5 @@ def test_postponed_bytecode_is_cached_per_level_and_recompiled_when_the_source_c
     stat = source.stat()
     os.utime(source, (stat.st_atime, stat.st_mtime + 2))
     namespace = {}
-    exec(_postponed_code(str(source), 0, write=False), namespace)
+    exec(_postponed_code(str(source), 0), namespace)
     assert namespace["f"].__annotations__ == {"x": "other_name", "return": "str"}
