@@ -26,15 +26,17 @@ On the Node side the same idea applies: jsii would ``require`` all ~2135 compile
 submodules when it loads the assembly; ``_lazy_assembly`` gives it a copy of the
 package whose exports are getters (see there).
 
-The submodules we do import are compiled with postponed evaluation of annotations
-(PEP 563, as if they began with ``from __future__ import annotations``): the generated
-code annotates every parameter of every method and of its type-checking stub with
-``typing.Optional[typing.Union[...]]`` expressions that Python would otherwise build
-when it defines each function, 70 % of the time it takes to import them (0.18 -> 0.05 s
-of CPU for the ~80 modules a synthesis uses). Only jsii's runtime type checks read the
-annotations (``typing.get_type_hints``, which evaluates the strings the same way), and
-``python -O`` skips them. Their bytecode is cached apart from the ordinary one
-(``*.opt-<level>pep563.pyc``), so that an ordinary import never reads it.
+Under ``python -O`` (synthesis), the submodules we do import are compiled with
+postponed evaluation of annotations (PEP 563, as if they began with ``from __future__
+import annotations``): the generated code annotates every parameter of every method and
+of its type-checking stub with ``typing.Optional[typing.Union[...]]`` expressions that
+Python would otherwise build when it defines each function, 70 % of the time it takes to
+import them (0.18 -> 0.05 s of CPU for the ~80 modules a synthesis uses). Only jsii's
+runtime type checks read the annotations, and ``-O`` compiles them out. Without ``-O``
+(the tests) the bindings call ``typing.get_type_hints`` on every call, which would then
+compile and evaluate the strings each time (0.7 s more per synthesis): there the
+ordinary import is kept. The bytecode is cached apart from the ordinary one
+(``*.opt-1pep563.pyc``), so that an ordinary import never reads it.
 
 ``SOPHIA_EAGER_PROVIDERS=1`` switches back to the ordinary import (Python and
 Node), for the equivalence test and the benchmark.
@@ -98,7 +100,8 @@ def _load_lazily(package: str) -> ModuleType:
         raise
 
     submodules = frozenset(name for name in module.__all__ if not name.startswith("_"))
-    sys.meta_path.insert(0, _SubmoduleFinder(package, Path(spec.origin).parent, submodules))
+    if sys.flags.optimize:
+        sys.meta_path.insert(0, _SubmoduleFinder(package, Path(spec.origin).parent, submodules))
 
     def __getattr__(name: str) -> ModuleType:  # PEP 562: import a submodule on first use
         if name in submodules:
