@@ -97,7 +97,10 @@ def install() -> bool:
     whether the host is in use."""
     if "JSII_RUNTIME" in os.environ or "JSII_NODE" in os.environ:  # the user's, or inherited from us
         return Path(os.environ.get("JSII_RUNTIME", "")).parent.name.startswith("jsii-host-")
-    folder = prepare()
+    try:
+        folder = prepare()
+    except OSError:  # a read-only virtual environment: jsii's relay, as before
+        return False
     if folder is None:
         return False
     os.environ["JSII_RUNTIME"] = str(folder / "host.js")

@@ -33,6 +33,15 @@ def test_a_bundle_without_that_line_installs_nothing(monkeypatch):
     assert "JSII_RUNTIME" not in os.environ and "JSII_NODE" not in os.environ
 
 
+def test_a_host_that_cannot_be_written_installs_nothing(monkeypatch, tmp_path):
+    (tmp_path / "share").write_text("a file where the folder would go")
+    monkeypatch.setattr(jsii_host.sys, "prefix", str(tmp_path))
+    monkeypatch.delenv("JSII_RUNTIME", raising=False)
+    monkeypatch.delenv("JSII_NODE", raising=False)
+    assert jsii_host.install() is False
+    assert "JSII_RUNTIME" not in os.environ
+
+
 def test_a_users_own_runtime_is_left_alone(monkeypatch):
     monkeypatch.setenv("JSII_RUNTIME", "/opt/my/jsii-runtime.js")
     monkeypatch.delenv("JSII_NODE", raising=False)
