@@ -37,7 +37,10 @@ _FORMAT = "1"
 _CHANNEL = b"readFD:3,writeFD:3"
 _STDIO = b"readFD:0,writeFD:1"
 _HOST = Path(__file__).with_name("jsii_host.js")
-_WRAPPER = b'#!/bin/sh\n# jsii_host.py: the kernel needs --preserve-symlinks (the relay passed it).\nexec node --preserve-symlinks "$@"\n'
+# --preserve-symlinks: the kernel needs it (the relay passed it). A young generation of at
+# most 8 MiB per semi-space (V8's default here is 16): the kernel's peak memory ~225 MiB
+# instead of ~241 (median of 9), no measurable change in time.
+_WRAPPER = b'#!/bin/sh\n# sophia_infra/jsii_host.py explains the options.\nexec node --preserve-symlinks --max-semi-space-size=8 "$@"\n'
 
 
 def _jsii_file(name: str) -> bytes:
