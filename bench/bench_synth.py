@@ -17,9 +17,9 @@ the machine's load hits every variant alike; reports medians:
            checked byte for byte against the Python synthesis before anything is timed).
 
 For each: wall time; CPU time (user+sys of the process and everything it started);
-main-thread CPU (the Python process and the two Node processes of the jsii runtime call
-each other synchronously, so their main threads take turns: the sum is about the wall
-time on an idle machine, and moves much less than wall time with other users' load);
+main-thread CPU (the Python process and the jsii kernel's Node process call each other
+synchronously, so their main threads take turns: the sum is about the wall time on an
+idle machine, and moves much less than wall time with other users' load);
 peak memory of the largest process (the jsii Node kernel, as ``/usr/bin/time`` reports
 it) and of the whole tree (RSS summed over processes, sampled every 10 ms). Then the
 ratios full/floor, checked/full, eager/full and full/node. Figures only: nothing here
