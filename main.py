@@ -7,16 +7,12 @@ Every stack of every environment in ``config/`` is written to ``cdktf.out/``
 """
 
 import gc
-import os
 import sys
 
 # A synthesis is a short batch run that keeps nearly everything it builds until it exits:
 # the cyclic garbage collector freed ~3,000 objects in total but cost 0.12-0.15 s, ~10 % of
 # Python's CPU (with the eager provider import of tests/test_determinism.py: 4.5 s of 8.5).
 gc.disable()
-
-# jsii prints an end-of-life banner on Node 20 (still what these machines run).
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from sophia_infra.synth import main  # noqa: E402
 

@@ -73,7 +73,7 @@ ENVIRONMENT = {
     "SOPHIA_CONFIG_DIR": "the configuration folder: project.yaml and one <env>.yaml per environment (default config/)",
     "SOPHIA_EAGER_PROVIDERS": "1 = import the provider bindings eagerly (slow; to compare with the lazy loader)",
     "SOPHIA_LAZY_NODE": "0 = let Node load every provider submodule too (for the benchmark)",
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20 (set by main.py) silences jsii's Node 20 banner",
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20 (set by the sophia_infra package) silences jsii's Node 20 banner",
 }
 
 
