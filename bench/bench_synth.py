@@ -10,26 +10,33 @@ the machine's load hits every variant alike; reports medians:
 * floor    a process that only starts the jsii runtime and loads the cdktf, constructs
            and both provider assemblies (no construct built): what any cdktf Python app pays;
 * eager    the full synth with the ordinary provider imports (``SOPHIA_EAGER_PROVIDERS=1``),
-           plain ``python``: what a cdktf Python user gets without constructs_lib/providers.py.
+           plain ``python``: what a cdktf Python user gets without constructs_lib/providers.py;
+* node     the same app in plain Node (``bench/replay.js``): every cdktf call the full
+           synthesis makes, made again directly on cdktf's JavaScript, without Python or
+           jsii (recorded once per benchmark run by ``bench/replay.py``; its output is
+           checked byte for byte against the Python synthesis before anything is timed).
 
 For each: wall time; CPU time (user+sys of the process and everything it started);
-main-thread CPU (the Python process and the two Node processes of the jsii runtime call
-each other synchronously, so their main threads take turns: the sum is about the wall
-time on an idle machine, and moves much less than wall time with other users' load);
+main-thread CPU (the Python process and the jsii kernel's Node process call each other
+synchronously, so their main threads take turns: the sum is about the wall time on an
+idle machine, and moves much less than wall time with other users' load);
 peak memory of the largest process (the jsii Node kernel, as ``/usr/bin/time`` reports
 it) and of the whole tree (RSS summed over processes, sampled every 10 ms). Then the
-ratios full/floor, checked/full and eager/full. Figures only: nothing here asserts a time.
+ratios full/floor, checked/full, eager/full and full/node. Figures only: nothing here
+asserts a time.
 
 docs/architecture.md ("Performance") explains where the time goes.
 
-    .venv/bin/python bench/bench_synth.py [--repeat 5] [--skip-eager]
+    .venv/bin/python bench/bench_synth.py [--repeat 5] [--skip-eager] [--skip-node]
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -39,7 +46,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FLOOR = "from constructs_lib.providers import aws, k8s\nimport cdktf\naws.provider, k8s.provider\n"
+FLOOR = (
+    "from sophia_infra import jsii_host\njsii_host.install()\n"  # as synthesis runs jsii (one Node process)
+    "from constructs_lib.providers import aws, k8s\nimport cdktf\naws.provider, k8s.provider\n"
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,30 @@ def measure(args: list[str], env: dict[str, str]) -> Run:
     return Run(wall, cpu, sum(main_thread_ns.values()) / 1e9, usage.ru_maxrss / 1024, peak_tree / 1024)
 
 
+def _same_tree(a: Path, b: Path) -> bool:
+    def files(root: Path) -> list[str]:
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+    names = files(a)
+    return names == files(b) and all(filecmp.cmp(a / n, b / n, shallow=False) for n in names)
+
+
+def _plain_node(tmp: Path, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """Record the app's jsii traffic, set up its JavaScript packages and check that the
+    replay writes what Python wrote; the command and environment that run it."""
+    trace, recorded, replayed = tmp / "trace", tmp / "recorded.out", tmp / "replayed.out"
+    replay = ROOT / "bench" / "replay.py"
+    subprocess.run([sys.executable, "-O", str(replay), "record", str(trace), str(recorded)], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, str(replay), "modules", str(trace), str(tmp / "js")], cwd=ROOT, env=env, check=True)
+    node_env = {**env, "NODE_PATH": str(tmp / "js" / "node_modules")}
+    command = ["node", str(ROOT / "bench" / "replay.js"), str(trace)]
+    subprocess.run([*command, str(replayed)], cwd=ROOT, env=node_env, check=True)
+    if not _same_tree(recorded, replayed):
+        sys.exit(f"bench: the plain-Node replay wrote other files than the synthesis ({replayed} vs {recorded})")
+    shutil.rmtree(replayed)
+    return command, node_env
+
+
 def _load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -100,6 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-eager", action="store_true", help="skip the slow eager-import runs")
+    parser.add_argument("--skip-node", action="store_true", help="skip the plain-Node replay of the app")
     options = parser.parse_args()
 
     base_env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
@@ -115,6 +150,9 @@ def main() -> None:
         }
         if not options.skip_eager:
             runs["eager"] = ([sys.executable, "main.py"], {**synth_env, "SOPHIA_EAGER_PROVIDERS": "1"})
+        if not options.skip_node:
+            command, node_env = _plain_node(Path(tmp), base_env)
+            runs["node"] = ([*command, str(Path(tmp) / "node.out")], node_env)
         results: dict[str, list[Run]] = {name: [] for name in runs}
         for _ in range(options.repeat):
             for name, (args, env) in runs.items():
@@ -139,7 +177,8 @@ def main() -> None:
     print(
         "cpu: user+sys of every process and thread; main: CPU of the processes' main threads, which\n"
         "take turns (Python waits for Node on every call), so about the wall time on an idle machine;\n"
-        "peak: the largest process (the jsii Node kernel; Python for eager); tree: all processes together"
+        "peak: the largest process (the jsii Node kernel; Python for eager); tree: all processes together;\n"
+        "node: the same cdktf calls in plain Node, without Python or jsii (output checked identical)"
     )
 
     def ratio(a: str, b: str) -> str:
@@ -150,6 +189,8 @@ def main() -> None:
     print(ratio("checked", "full"))
     if "eager" in median:
         print(ratio("eager", "full"))
+    if "node" in median:
+        print(ratio("full", "node"))
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from jsii._runtime import kernel
 from constructs_lib.provider_packages import ASSEMBLIES
 
 # Bump when the rewrite changes, so stale copies are not reused.
-_FORMAT = "1"
+_FORMAT = "2"
 _INDEX = "package/lib/index.js"
 _REQUIRE = re.compile(r'^exports\.([A-Za-z_$][A-Za-z0-9_$]*) = require\("(\./[a-z0-9-]+)"\);$')
 _PREDECLARE = re.compile(r"^exports\.[A-Za-z0-9_$]+( = exports\.[A-Za-z0-9_$]+)* = void 0;$")
@@ -81,7 +81,10 @@ def _lazy_tarball(original: Path) -> Path | None:
         # Several processes may build it at once: each writes its own file, one rename wins.
         fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz", compresslevel=1) as copy:
+            # The kernel reads and hashes the whole tarball on every load to find its cache
+            # entry (~1.4 ms per MB): level 6 makes the AWS copy 33 MB instead of 50 at level 1
+            # (~25 ms less per synthesis) for ~1.5 s more, once, at install.
+            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as copy:
                 for member in source.getmembers():
                     if member.name == _INDEX:
                         data = rewritten.encode("utf-8")
@@ -127,6 +130,10 @@ def prepare() -> None:
         original = _original_tarball(Path(spec.origin).parent)
         built = _lazy_tarball(original) if original is not None else None
         print(f"{package}: {built or 'index.js not rewritable, the original tarball will be used'}")
+        if built is not None:  # copies of an older format or release: nothing reads them any more
+            for stale in built.parent.glob(f"{original.name.removesuffix('.jsii.tgz')}.lazy-*.jsii.tgz"):
+                if stale != built:
+                    stale.unlink()
 
 
 if __name__ == "__main__":

@@ -9,14 +9,17 @@ and every run would compile ~35 MB of generated provider bindings again (~2 s).
 ``make`` runs this once after installing: it synthesizes the app into a temporary
 directory under ``-O`` and compiles each module that run imported. Compiling every
 module of the venv instead would take ~30 s of CPU and ~300 MB for the ~2,100
-provider modules the app never imports. A module the app starts to use later is
-compiled in memory, as before, until the next install. Bytecode is checked against
-its source by Python on every import, so it cannot make the output stale.
+provider modules the app never imports. The provider submodules it imports have a
+loader of their own (``constructs_lib/providers.py``: annotations postponed), which
+caches their bytecode itself. A module the app starts to use later is compiled in
+memory, as before, until the next install. Bytecode is checked against its source on
+every import, so it cannot make the output stale.
 """
 
 from __future__ import annotations
 
 import compileall
+import importlib.machinery
 import sys
 import tempfile
 from pathlib import Path
@@ -32,7 +35,15 @@ def main() -> int:
             synth.synthesize(Path(tmp) / "cdktf.out")
         except Exception as exc:  # noqa: BLE001 - a warm-up: a bad config must not fail the install
             print(f"precompile: synthesis failed ({exc.__class__.__name__}); compiling what it imported")
-    files = sorted({m.__file__ for m in list(sys.modules.values()) if (getattr(m, "__file__", None) or "").endswith(".py")})
+    files = sorted(
+        {
+            m.__file__
+            for m in list(sys.modules.values())
+            if (getattr(m, "__file__", None) or "").endswith(".py")
+            # Modules of another loader (the provider submodules) are cached by it.
+            and type(getattr(m, "__loader__", None)) is importlib.machinery.SourceFileLoader
+        }
+    )
     failed = [f for f in files if not compileall.compile_file(f, quiet=2, optimize=1)]
     print(f"precompile: optimized bytecode for {len(files) - len(failed)} modules" + (f", {len(failed)} failed" if failed else ""))
     return 0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from constructs_lib.errors import ValidationError
 from constructs_lib.security import secret_scan
-from sophia_infra import interrupts, tools
+from sophia_infra import interrupts, jsii_host, tools
 from sophia_infra import outdir as folders
 
 DEFAULT_OUTDIR = "cdktf.out"
@@ -26,6 +26,7 @@ def synthesize(outdir: Path | str = DEFAULT_OUTDIR, config_dir: Path | str = DEF
     """Synthesize into ``outdir``, replacing it only if synthesis succeeds."""
     # The configuration model imports library values built on cdktf, which starts the jsii
     # runtime (Node.js): imported here, so that --help and a missing node answer at once.
+    jsii_host.install()
     import sophia_config as config_mod
 
     outdir = folders.check_replaceable(outdir)
@@ -72,7 +73,7 @@ ENVIRONMENT = {
     "SOPHIA_CONFIG_DIR": "the configuration folder: project.yaml and one <env>.yaml per environment (default config/)",
     "SOPHIA_EAGER_PROVIDERS": "1 = import the provider bindings eagerly (slow; to compare with the lazy loader)",
     "SOPHIA_LAZY_NODE": "0 = let Node load every provider submodule too (for the benchmark)",
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20 (set by main.py) silences jsii's Node 20 banner",
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20 (set by the sophia_infra package) silences jsii's Node 20 banner",
 }
 
 

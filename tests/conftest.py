@@ -9,6 +9,7 @@ tests that need no synth, which run first.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import json
 import os
@@ -18,8 +19,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+
+from sophia_infra import jsii_host
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# As synthesis does: the jsii kernel in one Node process, not behind a relay (see there);
+# the synths started below inherit it.
+jsii_host.install()
 
 # As in main.py: the cyclic collector freed ~26,000 objects over the whole suite and took
 # 1.45 s, 17 % of the pytest process's CPU (jsii objects are never freed anyway).
@@ -123,6 +130,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         _stop(_runs.pop(name)[0])
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # As main.py: Python's teardown would run a full collection over everything the session
+    # kept (~0.3 s); frozen objects are skipped. Registered here, it runs after pytest's
+    # own clean-up, which still collects garbage to report unraisable exceptions.
+    atexit.register(gc.freeze)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     # Interrupted, or a test that needed a synth did not run (-x): no synth outlives the session.
     for process, _ in _runs.values():
@@ -169,6 +183,16 @@ def eager_synth_outdir() -> Path:
 def cli_synth_outdir() -> Path:
     """The app synthesized by the pinned cdktf CLI (``npx cdktf synth``) instead of ``python main.py``."""
     return _finish("cli_synth_outdir")
+
+
+def load_yaml(text: str):
+    """``yaml.safe_load`` by libyaml: PyYAML's pure-Python parser took ~1.5 s of the suite's CPU."""
+    return yaml.load(text, Loader=yaml.CSafeLoader)  # noqa: S506 - a SafeLoader
+
+
+def dump_yaml(data, **options) -> str:
+    """``yaml.safe_dump`` by libyaml."""
+    return yaml.dump(data, Dumper=yaml.CSafeDumper, **options)
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:

@@ -23,6 +23,7 @@ commands both use it.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -149,6 +150,9 @@ def _url_problem(url: str) -> str | None:
     return None
 
 
+# A synthesized output repeats its strings (~10,000 in all, ~2,000 distinct: tag values,
+# references, ARNs): each is judged once per process.
+@functools.lru_cache(maxsize=8192)
 def value_problem(value: str) -> tuple[str, int] | None:
     """(what it looks like, public prefix length) if ``value`` holds a credential shape anywhere."""
     for kind, pattern, keep in TOKEN_SHAPES:

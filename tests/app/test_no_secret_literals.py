@@ -13,10 +13,9 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from constructs_lib.security.secret_scan import scan, scan_output
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_yaml
 
 
 def find_secrets(document: object) -> list[str]:
@@ -118,6 +117,6 @@ def test_no_secret_literal_in_configuration_or_snapshots():
     findings = []
     for f in files:
         text = f.read_text()
-        document = yaml.safe_load(text) if f.suffix == ".yaml" else text
+        document = load_yaml(text) if f.suffix == ".yaml" else text
         findings += [f"{f.relative_to(ROOT)}: {finding}" for finding in find_secrets(document)]
     assert findings == []

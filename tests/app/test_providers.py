@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -177,3 +178,45 @@ def test_lazy_index_refuses_a_layout_it_does_not_understand():
     assert lazy_index('exports.vpc = require("./vpc");\n__exportStar(require("./provider"), exports);') is None
     assert lazy_index('"use strict";\n') is None  # nothing to make lazy
 
+
+
+POSTPONED = """
+import typing
+from constructs_lib.providers import aws
+import cdktf_cdktf_provider_aws.s3_bucket as direct  # a plain import, not through aws.<name>
+stub = aws.vpc.Vpc.__init__
+print(type(stub.__annotations__["cidr_block"]).__name__, type(direct.S3Bucket.__init__.__annotations__["bucket"]).__name__)
+print(typing.get_type_hints(stub)["cidr_block"] == typing.Optional[str])
+"""
+
+
+def test_under_O_submodules_are_compiled_with_postponed_annotations_however_imported():
+    result = subprocess.run([sys.executable, "-O", "-c", POSTPONED], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["str", "str", "True"]
+
+
+def test_with_type_checks_the_annotations_stay_evaluated():
+    # The bindings call typing.get_type_hints on every call when checks are on.
+    assert _run(POSTPONED).split() == ["_UnionGenericAlias", "_UnionGenericAlias", "True"]
+
+
+def test_postponed_bytecode_is_cached_per_level_and_recompiled_when_the_source_changes(tmp_path):
+    from constructs_lib.providers import _postponed_code
+
+    source = tmp_path / "generated.py"
+    source.write_text("def f(x: undefined_name) -> int:\n    return 1\n")
+    code = _postponed_code(str(source), 0)
+    namespace: dict = {}
+    exec(code, namespace)  # the annotation is never evaluated: no NameError
+    assert namespace["f"].__annotations__ == {"x": "undefined_name", "return": "int"}
+    cached = tmp_path / "__pycache__" / f"generated.{sys.implementation.cache_tag}.opt-0pep563.pyc"
+    assert cached.is_file()
+    assert not (tmp_path / "__pycache__" / f"generated.{sys.implementation.cache_tag}.pyc").exists()
+
+    source.write_text("def f(x: other_name) -> str:\n    return 2\n")
+    stat = source.stat()
+    os.utime(source, (stat.st_atime, stat.st_mtime + 2))
+    namespace = {}
+    exec(_postponed_code(str(source), 0), namespace)
+    assert namespace["f"].__annotations__ == {"x": "other_name", "return": "str"}

@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 
 import pytest
-import yaml
 
 import sophia_config as config_mod
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_yaml
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 SETUP_ACTION = ROOT / ".github" / "actions" / "setup" / "action.yml"
@@ -27,7 +26,7 @@ SETUP = "$/.github/actions/setup"
 
 
 def load(name: str) -> dict:
-    return yaml.safe_load((WORKFLOWS / name).read_text())
+    return load_yaml((WORKFLOWS / name).read_text())
 
 
 def triggers(workflow: dict) -> dict:
@@ -131,7 +130,7 @@ def test_every_action_is_pinned_by_commit_sha_with_its_release_in_a_comment(path
 
 @pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
 def test_no_template_expansion_inside_a_run_script(path):
-    assert run_expansions(yaml.safe_load(path.read_text())) == [], path.name
+    assert run_expansions(load_yaml(path.read_text())) == [], path.name
 
 
 @pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
@@ -139,7 +138,7 @@ def test_every_checkout_keeps_no_credentials(path):
     # Later steps run third-party code (pip, npm, Terraform providers) and upload artifacts:
     # the job token must not be left in .git/config. The one step that writes to GitHub
     # (moving a deployed/<env> tag) gets the token in its own env instead.
-    checkouts = [s for s in all_steps(yaml.safe_load(path.read_text())) if s.get("uses", "").startswith("actions/checkout@")]
+    checkouts = [s for s in all_steps(load_yaml(path.read_text())) if s.get("uses", "").startswith("actions/checkout@")]
     for step in checkouts:
         assert step.get("with", {}).get("persist-credentials") is False, f"{path.name}: {step}"
 
@@ -160,7 +159,7 @@ JOB_PERMISSIONS = {
 def test_permissions_are_granted_per_job_only_and_least():
     found = {}
     for path in sorted(WORKFLOWS.glob("*.yml")):
-        workflow = yaml.safe_load(path.read_text())
+        workflow = load_yaml(path.read_text())
         # Nothing at the workflow level, so a new job starts with no token rights at all.
         assert workflow.get("permissions") == {}, path.name
         for name, job in workflow["jobs"].items():
@@ -197,7 +196,7 @@ def test_the_reason_rule_refuses_an_ignore_without_a_reason():
 def test_every_accepted_zizmor_finding_carries_its_reason_and_names_a_real_file():
     names = {p.name for p in ROOT.joinpath(".github").rglob("*.yml")}
     ignores = zizmor_ignores(ZIZMOR_CONFIG.read_text())
-    assert yaml.safe_load(ZIZMOR_CONFIG.read_text())["rules"], "the config must parse"
+    assert load_yaml(ZIZMOR_CONFIG.read_text())["rules"], "the config must parse"
     for audit, entry, reason in ignores:
         assert len(reason) >= 20, f"zizmor ignore {audit}: {entry} has no '# reason:' comment"
         assert entry.split(":")[0] in names, f"zizmor ignore {audit}: {entry} names no file in .github/"
@@ -208,7 +207,7 @@ def test_every_accepted_zizmor_finding_carries_its_reason_and_names_a_real_file(
 
 def test_every_workflow_parses_and_has_a_trigger_and_jobs():
     for path in sorted(WORKFLOWS.glob("*.yml")):
-        workflow = yaml.safe_load(path.read_text())
+        workflow = load_yaml(path.read_text())
         assert triggers(workflow), path.name
         assert workflow["jobs"], path.name
 
@@ -223,7 +222,7 @@ def test_no_long_lived_aws_keys(path):
 
 
 def test_setup_action_caches_python_and_node_dependencies():
-    action = yaml.safe_load(SETUP_ACTION.read_text())
+    action = load_yaml(SETUP_ACTION.read_text())
     action_steps = action["runs"]["steps"]
     python = next(s for s in action_steps if s.get("uses", "").startswith("actions/setup-python@"))
     assert python["with"]["cache"] == "pip" and "requirements.lock" in python["with"]["cache-dependency-path"]

@@ -7,7 +7,9 @@ ends Sunday 1 November (02:00 -> 01:00) in America/Los_Angeles.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -527,3 +529,16 @@ def test_cli_refuses_an_unknown_part(capsys):
     with pytest.raises(SystemExit):
         deploy.main(["production", "--dry-run", "--part", "gpu"])
     assert "invalid choice: 'gpu'" in capsys.readouterr().err
+
+
+def test_a_mistyped_environment_is_one_line_and_no_banner():
+    # Loading the configuration starts jsii's Node process, through jsii's own relay in a
+    # command (only synthesis installs sophia_infra.jsii_host): on Node 20 the relay prints an
+    # end-of-life banner into the command's output unless the commands package silences it.
+    unset = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "JSII_RUNTIME", "JSII_NODE"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    command = [sys.executable, "-m", "sophia_infra.deploy", "prod", "--dry-run"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == ["deploy: unknown environment 'prod' (known: dev, production, staging)"]

@@ -7,12 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from pydantic import ValidationError
 
 from sophia_config import ConfigError, load
 from sophia_config.sections.models import ModelConfig
 from sophia_config.sections.vector_db import VectorDbConfig
+from tests.conftest import dump_yaml, load_yaml
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
@@ -74,9 +74,9 @@ def test_model_image_reference_uses_tag_or_digest():
 def test_duplicate_model_names_are_refused(tmp_path):
     for path in ("project.yaml", "dev.yaml"):
         shutil.copy(CONFIG_DIR / path, tmp_path / path)
-    data = yaml.safe_load((tmp_path / "dev.yaml").read_text())
+    data = load_yaml((tmp_path / "dev.yaml").read_text())
     data["models"].append(copy.deepcopy(data["models"][0]))
-    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / "dev.yaml").write_text(dump_yaml(data))
     with pytest.raises(ConfigError, match=r"dev.yaml: models: model names must be unique, got duplicates \['bert-base'\]"):
         load(tmp_path)
 

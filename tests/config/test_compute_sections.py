@@ -6,7 +6,6 @@ import copy
 from pathlib import Path
 
 import pytest
-import yaml
 from pydantic import ValidationError
 
 import sophia_config as config
@@ -14,12 +13,13 @@ from constructs_lib.ai.gpu_node_group import GPU_ROOT_VOLUME
 from constructs_lib.compute.managed_node_group import RootVolume
 from sophia_config.sections.eks import EksConfig
 from sophia_config.sections.gpu_nodes import GpuNodesConfig
+from tests.conftest import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def section(env: str, name: str) -> dict:
-    return yaml.safe_load((ROOT / "config" / f"{env}.yaml").read_text())[name]
+    return load_yaml((ROOT / "config" / f"{env}.yaml").read_text())[name]
 
 
 def test_environments_differ_only_in_data():

@@ -6,18 +6,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 import sophia_config as config
 from sophia_config import ConfigError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, dump_yaml, load_yaml
 
 
 def edit(config_dir: Path, file: str, change) -> Path:
     path = config_dir / file
-    data = yaml.safe_load(path.read_text())
+    data = load_yaml(path.read_text())
     change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(dump_yaml(data, sort_keys=False))
     return path
 
 

@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from pydantic import ValidationError
 
 import sophia_config as config_mod
 from sophia_config.sections.monitoring import MonitoringConfig
+from tests.conftest import dump_yaml, load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,9 +43,9 @@ def test_error_names_file_and_field(tmp_path):
     config_dir = tmp_path / "config"
     shutil.copytree(ROOT / "config", config_dir)
     dev = config_dir / "dev.yaml"
-    data = yaml.safe_load(dev.read_text())
+    data = load_yaml(dev.read_text())
     data["monitoring"]["datapoints_to_alarm"] = 5
-    dev.write_text(yaml.safe_dump(data))
+    dev.write_text(dump_yaml(data))
     with pytest.raises(config_mod.ConfigError) as error:
         config_mod.load(config_dir)
     assert f"{dev}: monitoring: datapoints_to_alarm must be <= evaluation_periods" in str(error.value)

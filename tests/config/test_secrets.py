@@ -9,11 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 import sophia_config as config
 from tests.config.test_model import edit, rejected
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_yaml
 
 PASSWORD = "Xk9mQ2vL7pR4wZt8"
 AWS_KEY_ID = "AKIA" + "Q3EXAMPLE7KEY2ID"
@@ -94,5 +93,5 @@ def test_the_committed_configuration_has_no_findings():
     from constructs_lib.security import secret_scan
 
     for path in sorted((ROOT / "config").glob("*.yaml")):
-        assert secret_scan.scan(yaml.safe_load(path.read_text())) == [], path
+        assert secret_scan.scan(load_yaml(path.read_text())) == [], path
     config.load(ROOT / "config")  # and loads

@@ -130,3 +130,28 @@ def test_error_text_is_bounded(config_dir):
 def test_a_missing_configuration_folder(tmp_path):
     with pytest.raises(ConfigError, match="not a directory of configuration files"):
         config.load(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "config").glob("*.yaml")))
+def test_libyaml_reads_each_configuration_file_as_pyyaml_does(name):
+    import yaml
+
+    from sophia_config import reader
+
+    text = (ROOT / "config" / name).read_text()
+    fast = reader._load(text)
+    assert fast == yaml.load(text, Loader=reader.StrictLoader)  # noqa: S506 - a SafeLoader
+    assert fast == yaml.load(text, Loader=reader._FastStrictLoader)  # noqa: S506 - a SafeLoader
+
+
+@pytest.mark.parametrize("text", ["note: bell \x07 here\n", "note: [unclosed\n", "oops: a: b\n"])
+def test_a_file_libyaml_flags_is_reported_with_pyyamls_message(config_dir, text):
+    import yaml
+
+    from sophia_config import reader
+
+    path = config_dir / "dev.yaml"
+    path.write_text(path.read_text() + text)
+    with pytest.raises(yaml.YAMLError) as pure:
+        yaml.load(path.read_text(), Loader=reader.StrictLoader)  # noqa: S506 - a SafeLoader
+    assert reader._yaml_problem(path, pure.value) in rejected(config_dir)

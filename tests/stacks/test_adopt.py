@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from cdktf import App, TerraformStack
 from cdktf import Testing as CdktfTesting  # not collected as a test class
 
@@ -18,6 +17,7 @@ from sophia_config.sections.imports import ExistingResource
 from sophia_infra.review import comparison, loader
 from stacks import build_app
 from stacks.adopt import adopt
+from tests.conftest import dump_yaml, load_yaml
 
 KEY = "arn:aws:kms:us-west-2:111111111111:key/11111111-2222-3333-4444-555555555555"
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,9 +100,9 @@ def config_dir(tmp_path) -> Path:
 
 def _add_imports(config_dir: Path, entries: list[dict]) -> None:
     path = config_dir / "dev.yaml"
-    data = yaml.safe_load(path.read_text())
+    data = load_yaml(path.read_text())
     data["imports"] = entries
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(dump_yaml(data, sort_keys=False))
 
 
 def test_the_app_adopts_config_imports_and_review_reports_them(config_dir, tmp_path):

@@ -7,13 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 import sophia_config as config
 from constructs_lib.errors import ValidationError
 from constructs_lib.networking.subnet_plan import TIERS, SubnetPlanError, SubnetPrefixLengths, plan_subnets
 from sophia_config import ConfigError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, dump_yaml, load_yaml
 
 PREFIXES = SubnetPrefixLengths(public=24, private=20, database=24)
 
@@ -77,9 +76,9 @@ def config_dir(tmp_path: Path) -> Path:
 
 def edit_network(config_dir: Path, env: str, **values) -> Path:
     path = config_dir / f"{env}.yaml"
-    data = yaml.safe_load(path.read_text())
+    data = load_yaml(path.read_text())
     data["network"].update(values)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(dump_yaml(data, sort_keys=False))
     return path
 
 
