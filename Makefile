@@ -1,8 +1,9 @@
 # Two commands for a fresh machine (Python 3.11+, Node.js 20+):
 #   make synth   synthesize every stack of every environment to cdktf.out/
 #   make test    run the whole test suite
-# Both install what they need into .venv first, and only when pyproject.toml or
-# requirements.lock changed since the last install.
+# Both install what they need first, and only when pyproject.toml, requirements.lock,
+# package.json or package-lock.json changed since the last install: the Python packages
+# into .venv, the pinned cdktf CLI (package-lock.json) into node_modules/ for `npx cdktf`.
 
 PYTHON ?= python3
 VENV := .venv
@@ -12,15 +13,16 @@ STAMP := $(VENV)/.installed
 # jsii prints an end-of-life banner on Node 20; the cdktf CLI draws spinners without CI.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test bench clean review validate e2e check
+.PHONY: synth test bench clean review validate e2e check local-up local-down
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock package.json package-lock.json
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@command -v node >/dev/null || { echo "Node.js 20+ is required (jsii runs the cdktf libraries on it)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
 	$(BIN)/python -m constructs_lib._lazy_assembly
 	$(BIN)/python -O -m sophia_infra.precompile
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
 # -O: without jsii's runtime type checks (~10 % of a synthesis); the tests keep them.
@@ -45,7 +47,8 @@ review: $(STAMP)
 validate: synth
 	$(BIN)/python -m sophia_infra.validate
 
-# e2e: deploy state-bootstrap and function stacks to moto's server (a local AWS emulator).
+# e2e: npx cdktf deploy/diff/output/destroy of state-bootstrap and the dev stacks on moto (a local
+# AWS emulator), in build/e2e; docs/deployment.md, "The local emulator".
 E2E_STAMP := .venv-e2e/.installed
 $(E2E_STAMP): tools/e2e-requirements.lock
 	test -x .venv-e2e/bin/python || $(PYTHON) -m venv .venv-e2e
@@ -54,6 +57,14 @@ $(E2E_STAMP): tools/e2e-requirements.lock
 
 e2e: synth $(E2E_STAMP)
 	SOPHIA_E2E=1 $(BIN)/python -m pytest tests/e2e -m e2e -p no:cacheprovider
+
+# local-up: the dev stacks on moto through `npx cdktf deploy`, no AWS account needed (README,
+# "Try it locally"); the emulator keeps running until local-down destroys and stops it.
+local-up: $(STAMP) $(E2E_STAMP)
+	@$(BIN)/python -m sophia_infra.emulator up
+
+local-down: $(STAMP)
+	@$(BIN)/python -m sophia_infra.emulator down
 
 # check: checkov over a null-stripped copy of every stack; skips justified in .checkov.yaml.
 CHECKOV_STAMP := .venv-checkov/.installed
@@ -81,5 +92,7 @@ scan-workflows: $(ZIZMOR_STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_synth.py
 
+# An emulator's state file under build/ is how local-down finds it: never delete it from under a running one.
 clean:
+	@for d in build/local build/e2e; do test ! -f $$d/emulator.json || { echo "clean: $$d/emulator.json records an emulator: run python -m sophia_infra.emulator down --workdir $$d (make local-down) first"; exit 1; }; done
 	rm -rf cdktf.out .pytest_cache build

@@ -7,9 +7,12 @@ Every folder a command replaces as a whole (``cdktf.out/`` or ``$CDKTF_OUTDIR``,
 * the repository, the working directory, or any folder that contains either of them;
 * a path inside a ``.git`` folder, and a symbolic link (its target would be replaced);
 * an existing file, and an existing folder that is not a previous synthesis output: one
-  holding ``manifest.json`` and ``stacks/`` and nothing else at its top, with no Terraform
-  state (``*.tfstate``) anywhere in it (the ``state-bootstrap`` stack keeps its state
-  locally). An empty folder is fine: there is nothing to lose.
+  holding ``manifest.json`` and ``stacks/`` and nothing else at its top, and in each
+  ``stacks/<stack>/`` only what synthesis writes (``cdk.tf.json``) and what ``cdktf
+  diff|deploy|destroy`` has Terraform add there (:data:`CLI_STACK_ENTRIES`), with no
+  Terraform state (``*.tfstate``) outside ``.terraform/``. ``.terraform/terraform.tfstate``
+  is the backend configuration ``terraform init`` caches, not state; real state there
+  would be a user's, and refused by name. An empty folder is fine: there is nothing to lose.
 
 Work happens in a sibling folder from :func:`staging` (``.<name>.stage-XXXXXXXX``), which
 is swapped in by :func:`replace` and removed on any failure, interrupt included. Each
@@ -37,7 +40,13 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 OUTPUT_ENTRIES = frozenset({"manifest.json", "stacks"})
-STATE_FILES = ("*.tfstate", "*.tfstate.backup")
+SYNTH_STACK_ENTRIES = frozenset({"cdk.tf.json"})
+# What the cdktf CLI 0.21 leaves in a stack's folder (it runs Terraform there): the
+# provider and backend cache (.terraform/), the dependency lock file, the saved plan
+# (`plan -out plan`), and the configuration `plan -generate-config-out` writes for import
+# blocks. It writes nothing at the top of the output folder.
+CLI_STACK_ENTRIES = frozenset({".terraform", ".terraform.lock.hcl", "plan", "generated_resources.tf"})
+STATE_SUFFIXES = (".tfstate", ".tfstate.backup")
 
 
 class OutdirError(Exception):
@@ -77,9 +86,22 @@ def not_a_synthesis_output(folder: Path) -> str | None:
         return f"it holds {shown}, which synthesis never writes"
     if not (folder / "manifest.json").is_file() or not (folder / "stacks").is_dir():
         return "it lacks manifest.json or stacks/"
-    for pattern in STATE_FILES:
-        for state in (folder / "stacks").rglob(pattern):
-            return f"{state.relative_to(folder)} is Terraform state (move it somewhere safe first)"
+    return _not_stack_folders(folder)
+
+
+def _not_stack_folders(folder: Path) -> str | None:
+    """Why ``folder/stacks`` holds something neither synthesis nor the cdktf CLI writes, or None."""
+    for stack in sorted((folder / "stacks").iterdir()):
+        if stack.is_symlink() or not stack.is_dir():
+            return f"it holds {stack.relative_to(folder)}, which synthesis never writes"
+        for entry in sorted(stack.iterdir()):
+            where = entry.relative_to(folder)
+            if entry.name.endswith(STATE_SUFFIXES):
+                return f"{where} is Terraform state (move it somewhere safe first)"
+            if entry.name not in SYNTH_STACK_ENTRIES | CLI_STACK_ENTRIES:
+                return f"it holds {where}, which neither synthesis nor the cdktf CLI writes"
+            if entry.name == ".terraform" and (entry.is_symlink() or not entry.is_dir()):
+                return f"{where} is not Terraform's working folder"
     return None
 
 

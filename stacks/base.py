@@ -47,6 +47,18 @@ class StackContext:
         )
 
 
+# The oldest Terraform every stack runs on: write-only arguments (the RDS password_wo of a
+# blue/green database) and ephemeral resources need 1.11, the S3 backend's lock file
+# (use_lockfile) 1.10. An older Terraform stops at init, before any plan, with its own
+# "Unsupported Terraform Core version" error (docs/troubleshooting.md).
+TERRAFORM_REQUIRED_VERSION = ">= 1.11"
+
+
+def require_terraform(stack: TerraformStack) -> None:
+    """State in ``stack`` the Terraform it needs (``terraform { required_version }``)."""
+    stack.add_override("terraform.required_version", TERRAFORM_REQUIRED_VERSION)
+
+
 def state_kms_key_id(project: ProjectConfig, role_arn: str) -> str:
     """The state key by its alias ARN, in the state account (the key ARN itself is only
     known once state-bootstrap has run; S3 resolves the alias in the caller's account,
@@ -62,6 +74,7 @@ class EnvironmentStack(TerraformStack):
 
     def __init__(self, scope: Construct, ctx: StackContext):
         super().__init__(scope, f"{self.function}-{ctx.env_name}")
+        require_terraform(self)
         self.ctx = ctx
         self.naming = ctx.naming
         cfg = ctx.config

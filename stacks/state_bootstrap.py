@@ -17,13 +17,17 @@ from constructs_lib.providers import aws
 from constructs_lib.state import layout
 from constructs_lib.state.state_store import EnvironmentAccess, StateStore, StateStoreProps
 from sophia_config import AppConfig
+from stacks.base import require_terraform
 
 STACK_NAME = "state-bootstrap"
+# Relative to the stack's folder <outdir>/stacks/state-bootstrap/: <outdir>/../state-bootstrap.tfstate.
+STATE_PATH = "../../../state-bootstrap.tfstate"
 
 
 class StateBootstrapStack(TerraformStack):
     def __init__(self, scope: Construct, config: AppConfig):
         super().__init__(scope, STACK_NAME)
+        require_terraform(self)
         project = config.project
         aws.provider.AwsProvider(
             self,
@@ -41,9 +45,12 @@ class StateBootstrapStack(TerraformStack):
                 )
             ],
         )
-        # The chicken-and-egg of remote state: this stack's own state stays local
-        # (commit nothing of it; keep terraform.tfstate somewhere safe).
-        LocalBackend(self, path="terraform.tfstate")
+        # The chicken-and-egg of remote state: this stack's own state stays local. Terraform
+        # runs in <outdir>/stacks/state-bootstrap/, and every synthesis replaces <outdir> as a
+        # whole, so the state lives next to <outdir> (the project directory for cdktf.out):
+        # a relative path keeps the output the same on every machine. Commit nothing of it
+        # (.gitignore: *.tfstate*); back it up.
+        LocalBackend(self, path=STATE_PATH)
         self.store = StateStore(
             self,
             "state-store",

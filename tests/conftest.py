@@ -13,6 +13,7 @@ import atexit
 import gc
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,8 @@ _RUNS = {
     "eager_synth_outdir": ({"SOPHIA_EAGER_PROVIDERS": "1"}, (), False),
     "synth_outdir": ({}, SYNTH_FLAGS, False),
     "second_synth_outdir": ({}, (), True),
+    # `npx cdktf synth` (the CLI pinned in package-lock.json) instead of python main.py.
+    "cli_synth_outdir": ({}, (), True),
 }
 _runs: dict[str, tuple[subprocess.Popen, Path]] = {}
 
@@ -82,7 +85,22 @@ def pytest_itemcollected(item: pytest.Item) -> None:
             outdir = base / "synth" / name / "cdktf.out"
             outdir.parent.mkdir(parents=True)
             extra_env, flags, background = _RUNS[name]
-            _runs[name] = (start_synth(outdir, extra_env, flags=flags, background=background), outdir)
+            if name == "cli_synth_outdir":
+                process = start_cli_synth(outdir)
+            else:
+                process = start_synth(outdir, extra_env, flags=flags, background=background)
+            _runs[name] = (process, outdir)
+
+
+def start_cli_synth(outdir: Path) -> subprocess.Popen:
+    """``npx cdktf synth --output outdir`` with the CLI pinned in package-lock.json, as a user runs it."""
+    env = {**os.environ, "CI": "true", "CHECKPOINT_DISABLE": "1"}
+    command = ["npx", "--no", "cdktf", "synth", "--output", str(outdir)]
+    # A session of its own: npx starts node, which starts the app (python, then node for jsii).
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: os.nice(10), start_new_session=True,
+    )  # fmt: skip
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -92,7 +110,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     # A module moves as a whole, so that its module-scoped fixtures are set up once.
     def waits_for(item: pytest.Item) -> int:
         needed = set(getattr(item, "fixturenames", ()))
-        if needed & {"second_synth_outdir", "eager_synth_outdir"}:
+        if needed & {"second_synth_outdir", "eager_synth_outdir", "cli_synth_outdir"}:
             return 2
         return 1 if "synth_outdir" in needed else 0
 
@@ -127,7 +145,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
-        process.kill()
+        try:
+            # The CLI synth leads a process group of its own (npx, node, the app); others do not.
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            process.kill()
     process.communicate()
 
 
@@ -155,6 +177,12 @@ def second_synth_outdir() -> Path:
 def eager_synth_outdir() -> Path:
     """The same app synthesized with the ordinary (eager) provider imports."""
     return _finish("eager_synth_outdir")
+
+
+@pytest.fixture(scope="session")
+def cli_synth_outdir() -> Path:
+    """The app synthesized by the pinned cdktf CLI (``npx cdktf synth``) instead of ``python main.py``."""
+    return _finish("cli_synth_outdir")
 
 
 def load_yaml(text: str):

@@ -149,3 +149,49 @@ def test_an_output_lost_between_the_two_renames_is_restored(folders, tmp_path):
     target = tmp_path / "cdktf.out"
     folders.remove_stale(target)
     assert not old.exists() and (target / "stacks" / "networking-dev" / "cdk.tf.json").read_text() == '{"last": "good"}'
+
+
+def deployed_output(folder: Path) -> Path:
+    """A previous output after `cdktf deploy`: what Terraform leaves in a stack's folder (seen in
+    the e2e run: .terraform/ with the backend configuration cache, the lock file, the saved plan)."""
+    out = previous_output(folder)
+    stack = out / "stacks" / "networking-dev"
+    (stack / ".terraform" / "providers").mkdir(parents=True)
+    (stack / ".terraform" / "terraform.tfstate").write_text('{"backend": {"type": "s3"}}')
+    (stack / ".terraform.lock.hcl").write_text("# lock")
+    (stack / "plan").write_bytes(b"PK")
+    return out
+
+
+def test_what_cdktf_deploy_leaves_in_the_output_is_replaceable(folders, tmp_path):
+    # .terraform/terraform.tfstate is terraform init's backend cache, not state.
+    out = deployed_output(tmp_path / "cdktf.out")
+    assert folders.not_a_synthesis_output(out) is None
+    assert folders.check_replaceable(out) == out.resolve()
+
+
+@pytest.mark.parametrize(
+    ("entry", "needle"),
+    [
+        ("stacks/networking-dev/terraform.tfstate.backup", "stacks/networking-dev/terraform.tfstate.backup is Terraform state"),
+        ("stacks/networking-dev/errored.tfstate", "stacks/networking-dev/errored.tfstate is Terraform state"),
+        ("stacks/networking-dev/notes.md", "it holds stacks/networking-dev/notes.md, which neither synthesis nor the cdktf CLI"),
+        ("stacks/networking-dev/keep/state.json", "it holds stacks/networking-dev/keep, which neither"),
+        ("stacks/README", "it holds stacks/README, which synthesis never writes"),
+        ("plan", "it holds plan, which synthesis never writes"),
+    ],
+)
+def test_anything_else_in_a_deployed_output_is_refused_and_kept(folders, tmp_path, entry, needle):
+    out = deployed_output(tmp_path / "cdktf.out")
+    (out / entry).parent.mkdir(parents=True, exist_ok=True)
+    (out / entry).write_text("mine")
+    with pytest.raises(folders.OutdirError, match=needle):
+        folders.check_replaceable(out)
+    assert (out / entry).read_text() == "mine"
+
+
+def test_a_file_named_like_terraforms_folder_is_refused(folders, tmp_path):
+    out = previous_output(tmp_path / "cdktf.out")
+    (out / "stacks" / "networking-dev" / ".terraform").write_text("mine")
+    with pytest.raises(folders.OutdirError, match=r"\.terraform is not Terraform's working folder"):
+        folders.check_replaceable(out)

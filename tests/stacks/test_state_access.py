@@ -5,6 +5,8 @@ roles, each its own prefix."""
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -66,6 +68,17 @@ def test_the_roles_live_in_the_state_account_and_differ_per_environment():
 @pytest.fixture(scope="module")
 def bootstrap(stack_json) -> dict:
     return stack_json("state-bootstrap")
+
+
+def test_the_bootstrap_state_lives_next_to_the_output_folder_and_is_never_committed(bootstrap, synth_outdir):
+    # Inside the output folder, every synthesis (each cdktf deploy starts with one) would replace it.
+    path = bootstrap["terraform"]["backend"]["local"]["path"]
+    assert not Path(path).is_absolute()  # the same output on every machine
+    state = (synth_outdir / "stacks" / "state-bootstrap" / path).resolve()
+    assert state.parent == synth_outdir.resolve().parent
+    for name in (state.name, f"{state.name}.backup", f".{state.name}.lock.info"):
+        ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "-q", "--no-index", name], check=False)
+        assert ignored.returncode == 0, f"{name} is not ignored by .gitignore"
 
 
 def documents(stack: dict) -> dict:
