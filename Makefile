@@ -9,35 +9,43 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The CLI has its own stamp inside node_modules/: CI restores .venv from a cache (stamp
+# included) but not node_modules/, which must then still be installed.
+NODE_STAMP := node_modules/.installed
+INSTALLED := $(STAMP) $(NODE_STAMP)
 
 # jsii prints an end-of-life banner on Node 20; the cdktf CLI draws spinners without CI.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: synth test bench clean review validate e2e check local-up local-down
 
-$(STAMP): pyproject.toml requirements.lock package.json package-lock.json
+$(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@command -v node >/dev/null || { echo "Node.js 20+ is required (jsii runs the cdktf libraries on it)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
 	$(BIN)/python -m constructs_lib._lazy_assembly
 	$(BIN)/python -O -m sophia_infra.precompile
-	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20+ with npm is required (the cdktf CLI is pinned in package-lock.json)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
 # -O: without jsii's runtime type checks (~10 % of a synthesis); the tests keep them.
 # sophia_infra/precompile.py explains the bytecode step above. cdktf.json runs the same.
-synth: $(STAMP)
+synth: $(INSTALLED)
 	$(BIN)/python -O main.py
 
-test: $(STAMP)
+test: $(INSTALLED)
 	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest
 
 # make review BASE=origin/main [FORMAT=json] [HEAD_OUT=cdktf.out]: the synthesized diff of
 # the working tree against BASE (synthesized in a temporary git worktree), risks flagged.
 FORMAT ?= markdown
-review: $(STAMP)
+review: $(INSTALLED)
 	@test -n "$(BASE)" || { echo "usage: make review BASE=<git-ref> [FORMAT=json] [HEAD_OUT=cdktf.out]"; exit 2; }
 	@$(BIN)/python -m sophia_infra.review --base-ref "$(BASE)" --format $(FORMAT) $(if $(HEAD_OUT),--head-out "$(HEAD_OUT)") $(REVIEW_ARGS)
 
@@ -60,10 +68,10 @@ e2e: synth $(E2E_STAMP)
 
 # local-up: the dev stacks on moto through `npx cdktf deploy`, no AWS account needed (README,
 # "Try it locally"); the emulator keeps running until local-down destroys and stops it.
-local-up: $(STAMP) $(E2E_STAMP)
+local-up: $(INSTALLED) $(E2E_STAMP)
 	@$(BIN)/python -m sophia_infra.emulator up
 
-local-down: $(STAMP)
+local-down: $(INSTALLED)
 	@$(BIN)/python -m sophia_infra.emulator down
 
 # check: checkov over a null-stripped copy of every stack; skips justified in .checkov.yaml.
@@ -89,7 +97,7 @@ $(ZIZMOR_STAMP): tools/zizmor-requirements.lock
 scan-workflows: $(ZIZMOR_STAMP)
 	.venv-zizmor/bin/zizmor --offline --persona=pedantic --strict-collection --no-progress --config .github/zizmor.yml .github/
 
-bench: $(STAMP)
+bench: $(INSTALLED)
 	$(BIN)/python bench/bench_synth.py
 
 # An emulator's state file under build/ is how local-down finds it: never delete it from under a running one.

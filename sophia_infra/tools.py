@@ -2,7 +2,8 @@
 
 A missing tool is one line naming it and how to install it (:class:`MissingTool`), never
 a ``FileNotFoundError`` traceback. :func:`cdktf_command` is the one lookup of the cdktf
-CLI (``$CDKTF_CLI``, else ``cdktf``).
+CLI: ``$CDKTF_CLI``, else the CLI pinned in ``package-lock.json`` (``node_modules/.bin/cdktf``,
+installed by make), else ``cdktf`` on PATH.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from pathlib import Path
 HOW_TO_GET = {
     "node": "install Node.js 20 or later (https://nodejs.org/); jsii runs the cdktf libraries on it",
     "npx": "it comes with Node.js 20 or later (https://nodejs.org/)",
-    "cdktf": "npm install --global cdktf-cli@0.21.0, or point CDKTF_CLI at another cdktf command",
+    "cdktf": "run make synth in the repository (it installs the pinned cdktf-cli 0.21.0 into node_modules/), "
+    "or point CDKTF_CLI at another cdktf command",
     "terraform": "install Terraform 1.11 (https://developer.hashicorp.com/terraform/install)",
     "git": "install git (https://git-scm.com/downloads)",
 }
 # A cdktf CLI is a Node.js script: without node it fails with "env: node: not found".
 NEEDS_NODE = frozenset({"cdktf", "npx", "npm"})
+# The CLI pinned in package-lock.json; make's install step runs `npm ci`.
+PINNED_CDKTF = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "cdktf"
 
 
 class MissingTool(Exception):
@@ -33,8 +37,12 @@ class MissingTool(Exception):
 
 
 def cdktf_command() -> list[str]:
-    """The cdktf CLI as a command line: ``$CDKTF_CLI`` (e.g. ``npx cdktf``) or ``cdktf``."""
-    return shlex.split(os.environ.get("CDKTF_CLI", "cdktf"))
+    """The cdktf CLI as a command line: ``$CDKTF_CLI`` (e.g. ``npx cdktf``), else the pinned
+    CLI by its absolute path (``npx`` run outside the repository would fetch the latest
+    release instead), else ``cdktf`` on PATH."""
+    if "CDKTF_CLI" in os.environ:
+        return shlex.split(os.environ["CDKTF_CLI"])
+    return [str(PINNED_CDKTF)] if PINNED_CDKTF.is_file() else ["cdktf"]
 
 
 def missing(command: list[str]) -> MissingTool | None:

@@ -26,9 +26,12 @@ def test_the_cli_is_pinned_exactly_and_installed_from_the_lockfile():
     # What `npx cdktf` runs: make's install step put the locked release in node_modules/.
     installed = json.loads((ROOT / "node_modules" / "cdktf-cli" / "package.json").read_text())
     assert installed["version"] == CLI_VERSION
-    # The make step that builds .venv installs it, and reinstalls when the lockfile changes.
-    stamp_rule = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith("$(STAMP):"))
+    # make installs it before synth and test, and again when the lockfile changes.
+    makefile = (ROOT / "Makefile").read_text().splitlines()
+    stamp_rule = next(line for line in makefile if line.startswith("$(NODE_STAMP):"))
     assert "package-lock.json" in stamp_rule and "package.json" in stamp_rule
+    for target in ("synth", "test"):
+        assert f"{target}: $(INSTALLED)" in makefile
 
 
 def test_cdktf_json_fits_prebuilt_providers():

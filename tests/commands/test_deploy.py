@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import pytest
 
 import sophia_config as config_mod
 from sophia_config import DeploymentPolicy
-from sophia_infra import deploy, deploy_window
+from sophia_infra import deploy, deploy_window, tools
 from tests.conftest import ROOT
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -295,7 +296,8 @@ def test_cli_dry_run_production_refuses_outside_and_prints_waves_inside(synthesi
     assert "next opening Sun 2026-11-29 22:00 PST" in capsys.readouterr().err
     assert deploy.main(["production", "--dry-run", "--now", "2026-11-29T22:30", "--out", str(synthesized)]) == 0
     text = capsys.readouterr().out
-    assert "wave 1 (security-production):\n  $ cdktf deploy security-production --app true" in text
+    cli = shlex.join(tools.cdktf_command())  # the pinned CLI, by its path
+    assert f"wave 1 (security-production):\n  $ {cli} deploy security-production --app true" in text
     assert "wave 2 (ai-ml-production, ai-workloads-production, compute-production, data-production," in text
 
 
@@ -415,8 +417,6 @@ def test_missing_cdktf_is_one_line_after_the_plan(tmp_path, capsys, fresh_output
 
 
 def test_missing_terraform_and_node_name_how_to_get_them(tmp_path, monkeypatch):
-    from sophia_infra import tools
-
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "cdktf").write_text("#!/bin/sh\nexit 0\n")
@@ -542,3 +542,15 @@ def test_a_mistyped_environment_is_one_line_and_no_banner():
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.splitlines() == ["deploy: unknown environment 'prod' (known: dev, production, staging)"]
+
+
+def test_without_cdktf_cli_set_the_pinned_cli_is_used(monkeypatch):
+    # The deploy jobs and a user's deploy run the CLI that package-lock.json pins (make
+    # installs it), never whatever cdktf happens to be on PATH.
+    monkeypatch.delenv("CDKTF_CLI", raising=False)
+    pinned = ROOT / "node_modules" / ".bin" / "cdktf"
+    assert pinned.is_file(), "make's install step runs npm ci"
+    assert tools.cdktf_command() == [str(pinned)]
+    assert tools.missing(tools.cdktf_command()) is None
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/cdktf-cli"]["version"] == "0.21.0"
