@@ -4,7 +4,10 @@ Three things checkov does not do for cdktf output, done here:
 
 * cdktf writes unset optional attributes as ``null``, which hides findings (an
   open security group rule "passes" because ``prefix_list_ids`` is ``null``), so
-  checkov scans a copy with every ``null`` removed (``build/checkov/stacks/``);
+  checkov scans a copy with every ``null`` removed (``build/checkov/stacks/``), and
+  without the ``terraform`` block's scalar settings (``required_version``): checkov's
+  JSON parser expects every member of that block to be an object and gives up on the
+  whole file otherwise; no check reads them;
 * checkov exits 0 when a file does not parse; here a parsing error, a stack
   without results or an unreadable report is a failure;
 * justified skips are *scoped* (a check, the stacks or resources it is skipped
@@ -105,8 +108,17 @@ def strip_nulls(value):
     return value
 
 
+def for_checkov(config: dict) -> dict:
+    """A stack's configuration as checkov's ``terraform_json`` parser can read it (see above)."""
+    scanned = strip_nulls(config)
+    if isinstance(scanned.get("terraform"), dict):
+        scanned["terraform"] = {k: v for k, v in scanned["terraform"].items() if isinstance(v, dict)}
+    return scanned
+
+
 def stage(outdir: Path, scan_root: Path) -> list[str]:
-    """Copy every ``cdk.tf.json`` without nulls to ``scan_root/<stack>/``; return the stack names."""
+    """Copy every ``cdk.tf.json`` as :func:`for_checkov` makes it to ``scan_root/<stack>/``;
+    return the stack names."""
     if scan_root.exists():
         shutil.rmtree(scan_root)
     stacks = []
@@ -117,7 +129,7 @@ def stage(outdir: Path, scan_root: Path) -> list[str]:
         except json.JSONDecodeError as exc:
             raise CheckError(f"{source}: not valid JSON ({exc})") from exc
         (scan_root / stack).mkdir(parents=True)
-        (scan_root / stack / "cdk.tf.json").write_text(json.dumps(strip_nulls(config), indent=2))
+        (scan_root / stack / "cdk.tf.json").write_text(json.dumps(for_checkov(config), indent=2))
         stacks.append(stack)
     if not stacks:
         raise CheckError(f"no stacks in {outdir}/stacks: run `make synth` first")

@@ -121,6 +121,18 @@ def test_nulls_are_stripped_recursively_so_checkov_sees_open_rules():
     assert security_check.strip_nulls(rule) == {"cidr_blocks": ["0.0.0.0/0"], "nested": [{"b": 1}]}
 
 
+def test_the_scanned_copy_keeps_no_scalar_in_the_terraform_block(synth_outdir):
+    # checkov 3's terraform_json parser fails on the whole file (and exits 0) when a member
+    # of the terraform block is not an object: every stack states required_version.
+    for source in sorted(synth_outdir.glob("stacks/*/cdk.tf.json")):
+        config = json.loads(source.read_text())
+        assert config["terraform"]["required_version"], source.parent.name
+        scanned = security_check.for_checkov(config)
+        assert all(isinstance(v, dict) for v in scanned["terraform"].values()), source.parent.name
+        assert scanned["terraform"].get("backend") == security_check.strip_nulls(config["terraform"].get("backend"))
+        assert scanned["resource"] == security_check.strip_nulls(config["resource"])
+
+
 def test_justifications_need_a_reason_and_keep_their_scope(tmp_path):
     config = tmp_path / ".checkov.yaml"
     config.write_text(
