@@ -162,11 +162,8 @@ def diff_stack(name: str, base: Stack | None, head: Stack | None) -> StackReview
     review.outputs = diff_values(section(base, "output"), section(head, "output")) if base and head else []
     if base and head:
         settings = {
-            "terraform.backend": (base.doc.get("terraform", {}).get("backend"), head.doc.get("terraform", {}).get("backend")),
-            "terraform.required_providers": (
-                base.doc.get("terraform", {}).get("required_providers"),
-                head.doc.get("terraform", {}).get("required_providers"),
-            ),
+            # The whole block: backend, required_providers, required_version (and what comes).
+            "terraform": (base.doc.get("terraform"), head.doc.get("terraform")),
             "provider": (section(base, "provider"), section(head, "provider")),
         }
         for prefix, (old, new) in settings.items():

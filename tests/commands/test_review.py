@@ -41,6 +41,7 @@ class Knobs:
     extra_bucket: bool = False
     import_existing: bool = False
     aws_version_override: str | None = None
+    required_version: str | None = None
     drop_models_bucket: bool = False
     bucket_prevent_destroy: bool = False
     bucket_force_destroy: bool = False
@@ -54,6 +55,8 @@ def build(app: App, k: Knobs) -> None:
     S3Backend(data, bucket="sophia-terraform-state", key=k.state_key, region="us-west-2", encrypt=True)
     if k.aws_version_override:
         data.add_override("terraform.required_providers.aws.version", k.aws_version_override)
+    if k.required_version:
+        data.add_override("terraform.required_version", k.required_version)
     aws.db_instance.DbInstance(
         data,
         "db",
@@ -290,6 +293,15 @@ def test_provider_version_change(compare):
     result = compare(aws_version_override="5.99.1")
     assert categories(result) == {"provider-version-changed"}
     assert result.risks[0].reason == '"5.100.0" -> "5.99.1"'
+
+
+def test_a_new_terraform_requirement_is_a_reported_setting(compare):
+    # Every setting of the terraform block is compared, not only the backend and providers:
+    # a stricter required_version stops a deploy run with an older Terraform.
+    result = compare(required_version=">= 1.11")
+    (data,) = [s for s in result.stacks if s.changed]
+    assert [(c.path, c.new) for c in data.settings] == [("terraform.required_version", ">= 1.11")]
+    assert not result.risks
 
 
 def test_added_bucket_is_an_addition_without_risk(compare):
