@@ -321,7 +321,7 @@ def _short(addresses: list[str]) -> str:
 def _write_env_file(session: Session) -> None:
     env = session.env()
     keys = ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
-            "AWS_EC2_METADATA_DISABLED", "TF_CLI_CONFIG_FILE", "TF_PLUGIN_CACHE_DIR"]  # fmt: skip
+            "AWS_EC2_METADATA_DISABLED", "TF_CLI_CONFIG_FILE", "TF_PLUGIN_CACHE_DIR", "CHECKPOINT_DISABLE"]  # fmt: skip
     lines = ["# Written by make local-up: point the AWS CLI/SDKs, terraform and cdktf at the local emulator."]
     lines += [f"unset {k}" for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")]
     lines += [f"export {k}={_shell_quote(env[k])}" for k in keys]

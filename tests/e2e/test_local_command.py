@@ -154,6 +154,8 @@ def test_local_up_then_down_with_a_developers_aws_settings_in_the_environment():
     assert "state-bootstrap: 1 x aws_s3_bucket_policy: moto evaluates bucket-policy conditions" in output
     env_file = (workdir / "env.sh").read_text()
     assert f"export AWS_ENDPOINT_URL={state.url}" in env_file and "unset AWS_PROFILE" in env_file
+    # The user's own npx cdktf calls after `source env.sh` send no telemetry either.
+    assert "export CHECKPOINT_DISABLE=1" in env_file
 
     down = _command("down", workdir, env=DEVELOPER_AWS)
     output = down.communicate(timeout=1800)[0]
