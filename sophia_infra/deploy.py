@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="cdktf.out", help="synthesized output to deploy (default: cdktf.out)")
     parser.add_argument("--previous-out", help="synthesized output of the last deployed commit: deploy only what changed, roll back to it")
     parser.add_argument("--approved-by", help="an approval given outside this terminal (allows --auto-approve where the policy does not)")
-    parser.add_argument("--cdktf", help="the cdktf CLI command (default: $CDKTF_CLI or 'cdktf')")
+    parser.add_argument("--cdktf", help="the cdktf CLI command (default: $CDKTF_CLI, else the pinned node_modules/.bin/cdktf, else 'cdktf')")
     parser.add_argument("--first-deployment", action="store_true", help="nothing is deployed yet: no --previous-out to roll back to")
     parser.add_argument("--check-drift", action="store_true", help="plan every stack of the environment; exit 3 if any differs from the cloud")
     parser.add_argument(
@@ -183,10 +183,7 @@ def _main(args: argparse.Namespace, cdktf: list[str]) -> int:
             first_deployment=args.first_deployment,
             part=args.part,
         )
-    except tools.MissingTool as exc:
-        print(f"deploy: {exc}", file=sys.stderr)
-        return 2
-    except (PolicyRefusal, config_mod.ConfigError, loader.ReviewError, ValueError) as exc:
+    except (tools.MissingTool, PolicyRefusal, config_mod.ConfigError, loader.ReviewError, ValueError) as exc:
         print(f"deploy: {exc}", file=sys.stderr)
         return 2
     if args.now:

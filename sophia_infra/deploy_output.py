@@ -10,7 +10,6 @@ stacks and their manifest entries are compared byte for byte.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,29 +30,27 @@ class Freshness:
 
 def output_freshness(out: Path, env: str, config_dir: Path | str) -> Freshness:
     """Whether ``out``'s stacks of ``env`` are what the working tree synthesizes now."""
-    work, fd = folders.locked_folder(Path(tempfile.gettempdir()), "sophia-deploy-")
-    process = None
-    try:
-        fresh_out = work / "cdktf.out"
-        env_vars = dict(os.environ, CDKTF_OUTDIR=str(fresh_out), SOPHIA_CONFIG_DIR=str(Path(config_dir).resolve()))
-        process = subprocess.Popen(
-            [sys.executable, str(folders.REPOSITORY / "main.py")],
-            cwd=folders.REPOSITORY,
-            env=env_vars,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        output, _ = process.communicate()
-        if process.returncode != 0:
-            first = next((line for line in output.splitlines() if line.startswith("synth failed")), output.strip()[-300:])
-            return Freshness(False, f"the working tree does not synthesize ({first})")
-        return compare_outputs(out, fresh_out, env)
-    finally:
-        if process is not None:
-            interrupts.stop(process)
-        shutil.rmtree(work, ignore_errors=True)
-        os.close(fd)
+    with folders.locked_temporary(Path(tempfile.gettempdir()), "sophia-deploy-") as work:
+        process = None
+        try:
+            fresh_out = work / "cdktf.out"
+            env_vars = dict(os.environ, CDKTF_OUTDIR=str(fresh_out), SOPHIA_CONFIG_DIR=str(Path(config_dir).resolve()))
+            process = subprocess.Popen(
+                [sys.executable, str(folders.REPOSITORY / "main.py")],
+                cwd=folders.REPOSITORY,
+                env=env_vars,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            output, _ = process.communicate()
+            if process.returncode != 0:
+                first = next((line for line in output.splitlines() if line.startswith("synth failed")), output.strip()[-300:])
+                return Freshness(False, f"the working tree does not synthesize ({first})")
+            return compare_outputs(out, fresh_out, env)
+        finally:
+            if process is not None:
+                interrupts.stop(process)
 
 
 def compare_outputs(out: Path, fresh: Path, env: str) -> Freshness:

@@ -214,19 +214,26 @@ def remove_stale(target: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def staging(target: Path) -> Iterator[Path]:
-    """A locked, empty sibling of ``target`` to write into; removed unless :func:`replace` took it.
-
-    ``target`` must have passed :func:`check_replaceable`."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(target)
-    folder, fd = locked_folder(target.parent, f".{target.name}.stage-")
+def locked_temporary(parent: Path, prefix: str) -> Iterator[Path]:
+    """A new folder from :func:`locked_folder`, locked while the block runs and removed
+    however it ends (interrupt included)."""
+    folder, fd = locked_folder(parent, prefix)
     try:
         yield folder
     finally:
-        if folder.exists():
-            shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         os.close(fd)
+
+
+@contextlib.contextmanager
+def staging(target: Path) -> Iterator[Path]:
+    """A locked, empty sibling of ``target`` to write into; removed unless :func:`replace` took it.
+
+    ``target`` must have passed :func:`check_replaceable`; the caller runs
+    :func:`remove_stale` first (synthesis does it before it loads the configuration)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with locked_temporary(target.parent, f".{target.name}.stage-") as folder:
+        yield folder
 
 
 def replace(new: Path, target: Path, what: str = "output folder") -> None:

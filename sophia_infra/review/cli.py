@@ -103,18 +103,15 @@ def remove_stale_work(repo: Path, parent: Path | None = None) -> list[Path]:
 def work_folder(repo: Path) -> Iterator[Path]:
     """A locked temporary folder for one review, removed however the review ends."""
     remove_stale_work(repo)
-    folder, fd = folders.locked_folder(Path(tempfile.gettempdir()), WORK_PREFIX)
-    try:
+    with folders.locked_temporary(Path(tempfile.gettempdir()), WORK_PREFIX) as folder:
         yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        os.close(fd)
 
 
 def save_base(base_dir: Path, target: Path) -> None:
     """``--save-base``: replace ``target`` (a dedicated folder: see :mod:`sophia_infra.outdir`)
     with the base ref's synthesized output, all or nothing."""
     target = folders.check_replaceable(target, "--save-base folder")
+    folders.remove_stale(target)
     with folders.staging(target) as staging:
         shutil.copytree(base_dir, staging, dirs_exist_ok=True)
         folders.replace(staging, target, "--save-base folder")
