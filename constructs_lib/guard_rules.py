@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from constructs_lib import tagging
 from constructs_lib.security import facts
+from constructs_lib.security.facts import nested_blocks
 
 
 @dataclass(frozen=True, order=True)
@@ -30,15 +31,6 @@ def _true(value) -> bool:
 
 def _unresolved(value) -> bool:
     return isinstance(value, str) and ("${" in value or "TOKEN" in value)
-
-
-def nested_blocks(value) -> list[dict]:
-    """A nested block as cdktf writes it: one object, or a list of objects."""
-    if value is None:
-        return []
-    if isinstance(value, dict):
-        return [value]
-    return [v for v in value if isinstance(v, dict)]
 
 
 def _block(value) -> dict:

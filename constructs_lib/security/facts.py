@@ -160,7 +160,8 @@ def rule_sources(rule: Mapping[str, Any]) -> list[object]:
     ]
 
 
-def _blocks(value: object) -> list[Mapping[str, Any]]:
+def nested_blocks(value: object) -> list[Mapping[str, Any]]:
+    """A nested block as cdktf writes it: one object, or a list of objects (else none)."""
     if isinstance(value, Mapping):
         return [value]
     if isinstance(value, list):
@@ -199,7 +200,7 @@ def ingress_findings(resources: Mapping[str, Mapping[str, Any]]) -> list[Ingress
                 continue
             address = f"{rtype}.{name}"
             if rtype == "aws_security_group":
-                rules = _blocks(body.get("ingress"))
+                rules = nested_blocks(body.get("ingress"))
                 group = "${" + address + ".id}"
             elif rtype == "aws_vpc_security_group_ingress_rule" or (
                 rtype == "aws_security_group_rule" and body.get("type") == "ingress"
