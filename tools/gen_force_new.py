@@ -369,7 +369,6 @@ class GoSchemas:
             return set()
         params, body = self.functions[name]
         bound = {p: args.get(p) for p in params}
-        found: set[str] = set()
         # The first map of schemas in the function: map[string]*schema.Schema{ ... }
         for i in range(len(body) - 2):
             if body[i] == "Schema" and body[i + 1] == ":" and body[i + 2].startswith("map"):
@@ -380,7 +379,7 @@ class GoSchemas:
             if body[i] == "map" and body[i + 1] == "[" and "schema.Schema" in body[i : i + 8] and "{" in body[i : i + 8]:
                 brace = body.index("{", i)
                 return self._map(body, brace, bound, prefix)
-        return found
+        return set()
 
     def _map(self, tokens: list[str], brace: int, bound: dict[str, bool | None], prefix: str) -> set[str]:
         found: set[str] = set()
@@ -390,7 +389,7 @@ class GoSchemas:
                 continue
             key = prefix + json.loads(tokens[first])
             value = first + 2
-            if tokens[value] == "{" or (tokens[value].startswith("&") or tokens[value] == "&"):
+            if tokens[value] == "{" or tokens[value].startswith("&"):
                 brace_at = tokens.index("{", value)
                 found |= self._schema(tokens, brace_at, bound, key)
             elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", tokens[value]) and tokens[value + 1] == "(":
