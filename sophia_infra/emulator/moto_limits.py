@@ -180,10 +180,11 @@ LIMITS: tuple[Exclude | IgnoreChanges | Adjust | ProviderSettings | SkipStack, .
     ),
     ProviderSettings(
         "aws_servicequotas_service_quota",
-        {"max_retries": 1},
+        {"max_retries": 3},
         "moto does not implement Service Quotas' GetAWSDefaultServiceQuota and answers 500, which "
-        "the provider retries for over ten minutes; with one retry the quota check's read fails "
-        "at once and, being a check block, only warns",
+        "the provider retries for over ten minutes (25 attempts); with 3 the quota check's read fails "
+        "within seconds and, being a check block, only warns. Not 1: every call of the stack's "
+        "provider then gets one attempt, and a connection moto's server closed fails the apply",
     ),
     SkipStack(
         "ai-workloads",
