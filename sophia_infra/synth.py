@@ -24,12 +24,14 @@ DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 
 def synthesize(outdir: Path | str = DEFAULT_OUTDIR, config_dir: Path | str = DEFAULT_CONFIG_DIR) -> Path:
     """Synthesize into ``outdir``, replacing it only if synthesis succeeds."""
+    # A folder that may not be replaced is refused before anything starts: at once.
+    outdir = folders.check_replaceable(outdir)
     # The configuration model imports library values built on cdktf, which starts the jsii
-    # runtime (Node.js): imported here, so that --help and a missing node answer at once.
+    # runtime (Node.js, ~0.4 s): imported here, so that --help, a missing node and a refused
+    # folder answer at once.
     jsii_host.install()
     import sophia_config as config_mod
 
-    outdir = folders.check_replaceable(outdir)
     folders.remove_stale(outdir)  # left by a synthesis that was killed
     app_config = config_mod.load(config_dir)
     with folders.staging(outdir) as staging:
@@ -60,11 +62,13 @@ def _user_error(exc: BaseException) -> str | None:
 
     The guards judge the synthesized output after it is written, in Python, so no user
     error reaches us wrapped by the jsii kernel."""
-    from sophia_config.reader import ConfigError  # light: no cdktf
-
-    if isinstance(exc, (ConfigError, ValidationError, folders.OutdirError)):
+    if isinstance(exc, (ValidationError, folders.OutdirError)):
         return str(exc)
-    return None
+    # Imported only now: the sophia_config package starts jsii (see synthesize), and a
+    # configuration error can only come after it was imported.
+    from sophia_config.reader import ConfigError
+
+    return str(exc) if isinstance(exc, ConfigError) else None
 
 
 ENVIRONMENT = {
