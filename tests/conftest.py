@@ -23,6 +23,11 @@ import yaml
 
 from sophia_infra import jsii_host
 
+# These machines set PYTHONDONTWRITEBYTECODE: pytest would then rewrite the asserts of
+# every test module again on each run (~2 s of collection). Its cache, like Python's, is
+# checked against each source's mtime and size, and __pycache__/ is ignored by git.
+sys.dont_write_bytecode = False
+
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 # As synthesis does: the jsii kernel in one Node process, not behind a relay (see there);
 # the synths started below inherit it.
