@@ -1,9 +1,9 @@
 """Shared fixtures: the app is synthesized once per session, in a subprocess, exactly as
 ``make synth`` does it, and every test that needs synthesized output reads that tree.
 
-Subprocess synths that tests need (a second run for determinism, an eager-import
-run for the provider loader) start as soon as collection meets the first test that
-needs each, so that on a 2-core machine they overlap with collection and with the
+That synth and the others tests compare it with (a second run for determinism, an
+eager-import run for the provider loader, the cdktf CLI's) start in the background when
+collection ends (tests/background.py), so that on a 2-core machine they overlap with the
 tests that need no synth, which run first.
 """
 
@@ -13,7 +13,7 @@ import atexit
 import gc
 import json
 import os
-import signal
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from sophia_infra import jsii_host
+from tests import background
 
 # These machines set PYTHONDONTWRITEBYTECODE: pytest would then rewrite the asserts of
 # every test module again on each run (~2 s of collection). Its cache, like Python's, is
@@ -42,82 +43,91 @@ ROOT = Path(__file__).resolve().parents[1]
 # As make synth and cdktf.json run the app: without jsii's runtime type checks (-O).
 SYNTH_FLAGS = ("-O",)
 
-# Background synths, by the fixture that waits for one: (environment overrides, Python
-# flags, whether to run it at a lower priority). The second synth keeps jsii's type
-# checks: byte-identical output also shows -O changes nothing. Only the last one needed
-# yields the CPU: the eager one (~13 s of CPU) is the suite's longest task, the first is
-# read by the middle tier of tests (see pytest_collection_modifyitems).
-_RUNS = {
-    "eager_synth_outdir": ({"SOPHIA_EAGER_PROVIDERS": "1"}, (), False),
-    "synth_outdir": ({}, SYNTH_FLAGS, False),
-    "second_synth_outdir": ({}, (), True),
-    # `npx cdktf synth` (the CLI pinned in package-lock.json) instead of python main.py.
-    "cli_synth_outdir": ({}, (), True),
-}
-_runs: dict[str, tuple[subprocess.Popen, Path]] = {}
-
 
 def start_synth(
     outdir: Path,
     extra_env: dict[str, str] | None = None,
     config_dir: Path | None = None,
     flags: tuple[str, ...] = SYNTH_FLAGS,
-    background: bool = False,
 ) -> subprocess.Popen:
-    """Start ``python main.py`` writing to ``outdir`` (optionally with another config dir).
-
-    A ``background`` synth runs at a lower priority, so that the tests running meanwhile
-    in the pytest process do not wait for a core."""
-    env = {**os.environ, "CDKTF_OUTDIR": str(outdir), **(extra_env or {})}
-    if config_dir is not None:
-        env["SOPHIA_CONFIG_DIR"] = str(config_dir)
+    """Start ``python main.py`` writing to ``outdir`` (optionally with another config dir)."""
     return subprocess.Popen(
         [sys.executable, *flags, str(ROOT / "main.py")],
         cwd=ROOT,
-        env=env,
+        env=synth_env(outdir, extra_env, config_dir),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=(lambda: os.nice(10)) if background else None,
     )
 
 
-def pytest_itemcollected(item: pytest.Item) -> None:
-    # Start a background synth as soon as a collected test needs it, not after collection.
-    for name in _RUNS:
-        if name not in _runs and name in getattr(item, "fixturenames", ()):
-            base = Path(item.config._tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
-            outdir = base / "synth" / name / "cdktf.out"
-            outdir.parent.mkdir(parents=True)
-            extra_env, flags, background = _RUNS[name]
-            if name == "cli_synth_outdir":
-                process = start_cli_synth(outdir)
-            else:
-                process = start_synth(outdir, extra_env, flags=flags, background=background)
-            _runs[name] = (process, outdir)
+def synth_env(outdir: Path, extra_env: dict[str, str] | None = None, config_dir: Path | None = None) -> dict[str, str]:
+    env = {**os.environ, "CDKTF_OUTDIR": str(outdir), **(extra_env or {})}
+    if config_dir is not None:
+        env["SOPHIA_CONFIG_DIR"] = str(config_dir)
+    return env
 
 
-def start_cli_synth(outdir: Path) -> subprocess.Popen:
-    """``npx cdktf synth --output outdir`` with the CLI pinned in package-lock.json, as a user runs it."""
+# The session's synths of the app, in the background from the session's start (see
+# tests/background.py), in this order: synth_outdir is read by most tests, then the
+# eager one, the longest (~10 s of CPU). Each is compared with synth_outdir: the eager
+# one runs with jsii's type checks (without -O), the CLI's is a second process of the
+# same input, and qa_beside_dev's dev stacks come from another set of environments.
+
+
+@background.early()
+def synth_outdir(folder: Path) -> Path:
+    """``cdktf.out/`` of the app as committed (lazy provider imports), as make synth writes it."""
+    outdir = folder / "cdktf.out"
+    background.run([sys.executable, *SYNTH_FLAGS, str(ROOT / "main.py")], cwd=ROOT, env=synth_env(outdir))
+    return outdir
+
+
+@background.early()
+def eager_synth_outdir(folder: Path) -> Path:
+    """The same app synthesized with the ordinary (eager) provider imports."""
+    outdir = folder / "cdktf.out"
+    env = synth_env(outdir, {"SOPHIA_EAGER_PROVIDERS": "1"})
+    background.run([sys.executable, str(ROOT / "main.py")], cwd=ROOT, env=env)
+    return outdir
+
+
+@background.early()
+def cli_synth_outdir(folder: Path) -> Path:
+    """The app synthesized by the pinned cdktf CLI (``npx cdktf synth``, package-lock.json) instead of
+    ``python main.py``, as a user runs it."""
+    outdir = folder / "cdktf.out"
     env = {**os.environ, "CI": "true", "CHECKPOINT_DISABLE": "1"}
-    command = ["npx", "--no", "cdktf", "synth", "--output", str(outdir)]
-    # A session of its own: npx starts node, which starts the app (python, then node for jsii).
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: os.nice(10), start_new_session=True,
-    )  # fmt: skip
+    background.run(["npx", "--no", "cdktf", "synth", "--output", str(outdir)], cwd=ROOT, env=env)
+    return outdir
+
+
+@background.early()
+def qa_beside_dev(folder: Path) -> tuple[Path, str]:
+    """The app synthesized with a new environment file, qa, beside dev (the others dropped
+    to halve the synth): its output folder and what it printed."""
+    from tests.config_files import add_environment  # jsii-free: this runs beside the tests
+
+    config_dir = folder / "config"
+    config_dir.mkdir()
+    for name in ("project.yaml", "dev.yaml"):
+        shutil.copy(ROOT / "config" / name, config_dir / name)
+    add_environment(config_dir, "qa")
+    outdir = folder / "out"
+    command = [sys.executable, *SYNTH_FLAGS, str(ROOT / "main.py")]
+    return outdir, background.run(command, cwd=ROOT, env=synth_env(outdir, config_dir=config_dir)).stdout
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Modules that need no background synth run first, while the synths run on the other
-    # core; then those that read the app as make synth writes it (~3 s of CPU: done by
-    # then); last those that wait for the second and the eager-import synth (~13 s).
+    # Modules that need no background work run first, while it runs on the other core;
+    # then those that read the app as make synth writes it (~3 s of CPU: done by then);
+    # last those that wait for the rest (the eager-import synth alone is ~10 s of CPU).
     # A module moves as a whole, so that its module-scoped fixtures are set up once.
     def waits_for(item: pytest.Item) -> int:
-        needed = set(getattr(item, "fixturenames", ()))
-        if needed & {"second_synth_outdir", "eager_synth_outdir", "cli_synth_outdir"}:
+        needed = background.needed_by(getattr(item, "fixturenames", ()))
+        if needed - {"synth_outdir"}:
             return 2
-        return 1 if "synth_outdir" in needed else 0
+        return 1 if needed else 0
 
     def module(item: pytest.Item) -> str:
         return item.nodeid.split("::")[0]
@@ -129,10 +139,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    # -k or -m may have deselected every test that needed a synth started during collection.
-    wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
-    for name in set(_runs) - wanted:
-        _stop(_runs.pop(name)[0])
+    # Only what the selected tests need (-k and -m deselect).
+    if session.config.option.collectonly:
+        return
+    needed = background.needed_by(name for item in session.items for name in getattr(item, "fixturenames", ()))
+    base = Path(session.config._tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
+    background.start(sorted(needed), base / "early")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -143,51 +155,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    # Interrupted, or a test that needed a synth did not run (-x): no synth outlives the session.
-    for process, _ in _runs.values():
-        _stop(process)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        try:
-            # The CLI synth leads a process group of its own (npx, node, the app); others do not.
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            process.kill()
-    process.communicate()
-
-
-def _finish(name: str) -> Path:
-    process, outdir = _runs[name]
-    stdout, stderr = process.communicate()
-    if process.returncode != 0:
-        pytest.fail(f"synth ({name}) failed with exit code {process.returncode}:\n{stderr}\n{stdout}")
-    return outdir
-
-
-@pytest.fixture(scope="session")
-def synth_outdir() -> Path:
-    """``cdktf.out/`` of the app as committed (lazy provider imports), as make synth writes it."""
-    return _finish("synth_outdir")
-
-
-@pytest.fixture(scope="session")
-def second_synth_outdir() -> Path:
-    """A second, independent synth of the same input, with jsii's runtime type checks."""
-    return _finish("second_synth_outdir")
-
-
-@pytest.fixture(scope="session")
-def eager_synth_outdir() -> Path:
-    """The same app synthesized with the ordinary (eager) provider imports."""
-    return _finish("eager_synth_outdir")
-
-
-@pytest.fixture(scope="session")
-def cli_synth_outdir() -> Path:
-    """The app synthesized by the pinned cdktf CLI (``npx cdktf synth``) instead of ``python main.py``."""
-    return _finish("cli_synth_outdir")
+    # Interrupted, or a test that needed the work did not run (-x): nothing outlives the session.
+    background.stop()
 
 
 def load_yaml(text: str):

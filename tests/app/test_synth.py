@@ -15,7 +15,7 @@ from cdktf import App
 
 from constructs_lib.errors import ValidationError
 from sophia_infra import synth
-from tests.config.test_model import add_environment, edit
+from tests.config_files import edit
 from tests.conftest import ROOT, start_synth, tree_bytes
 
 
@@ -74,15 +74,8 @@ def test_main_reports_a_user_error_without_traceback(previous_output, monkeypatc
     assert f"{previous_output}/ was left unchanged" in err
 
 
-def test_a_new_environment_file_adds_its_stacks(config_dir, tmp_path):
-    # Keep dev beside the new environment, drop the others to halve the synth.
-    (config_dir / "staging.yaml").unlink()
-    (config_dir / "production.yaml").unlink()
-    add_environment(config_dir, "qa")
-    outdir = tmp_path / "out"
-    process = start_synth(outdir, config_dir=config_dir)
-    stdout, stderr = process.communicate(timeout=600)
-    assert process.returncode == 0, stderr
+def test_a_new_environment_file_adds_its_stacks(qa_beside_dev):
+    outdir, stdout = qa_beside_dev
     # make synth ends with one line naming the folder, the stacks and environments written.
     written = len(json.loads((outdir / "manifest.json").read_text())["stacks"])
     assert stdout.splitlines()[-1] == f"synth: wrote {outdir}/: {written} stacks, 2 environments (dev, qa)"

@@ -21,6 +21,7 @@ import pytest
 import sophia_config as config_mod
 from sophia_config import DeploymentPolicy
 from sophia_infra import deploy, deploy_window, tools
+from tests import background
 from tests.conftest import ROOT
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -372,24 +373,31 @@ def test_the_summary_of_a_real_deployment_states_them_too(out, tmp_path, capsys)
     assert "output: matches the working tree" in summary
 
 
-def test_stale_output_is_refused_naming_the_stacks(tmp_path, synth_outdir, capsys):
-    """A real re-synthesis of the working tree (one environment) against an output that
-    differs in one stack: refused, and the other stacks of the environment match."""
-    config = tmp_path / "config"
+@background.early(needs=["synth_outdir"])
+def stale_dry_run(folder: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """``deploy dev --dry-run`` (a real re-synthesis of the working tree, one environment)
+    against a copy of the session's output with one stack edited by hand after synthesis."""
+    config = folder / "config"
     config.mkdir()
     for name in ("project.yaml", "dev.yaml"):
         (config / name).write_text((ROOT / "config" / name).read_text())
-    out = tmp_path / "cdktf.out"
-    shutil.copytree(synth_outdir, out)
+    out = folder / "cdktf.out"
+    shutil.copytree(background.result("synth_outdir"), out)
     stack = out / "stacks" / "data-dev" / "cdk.tf.json"
     doc = json.loads(stack.read_text())
     instance = next(iter(doc["resource"]["aws_db_instance"].values()))
-    instance["deletion_protection"] = not instance["deletion_protection"]  # edited by hand after synthesis
+    instance["deletion_protection"] = not instance["deletion_protection"]
     stack.write_text(json.dumps(doc))
-    assert deploy.main(["dev", "--dry-run", "--out", str(out), "--config-dir", str(config)]) == 2
-    captured = capsys.readouterr()
-    assert f"output:   STALE: data-dev in {out}/ differ from what the working tree" in captured.out
-    assert "refusing to deploy output that does not match the working tree: run make synth" in captured.err
+    command = [sys.executable, "-m", "sophia_infra.deploy", "dev", "--dry-run", "--out", str(out), "--config-dir", str(config)]
+    return out, background.run(command, check=False, cwd=ROOT)
+
+
+def test_stale_output_is_refused_naming_the_stacks(stale_dry_run):
+    """Refused, naming the stack that differs."""
+    out, result = stale_dry_run
+    assert result.returncode == 2, result.stderr
+    assert f"output:   STALE: data-dev in {out}/ differ from what the working tree" in result.stdout
+    assert "refusing to deploy output that does not match the working tree: run make synth" in result.stderr
 
 
 def test_compare_outputs_decides_on_content(tmp_path):

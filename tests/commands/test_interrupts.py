@@ -18,13 +18,18 @@ from pathlib import Path
 
 import pytest
 
+from tests import background
 from tests.conftest import ROOT, tree_bytes
 
 
 @pytest.fixture
 def dev_only(tmp_path) -> Path:
     """A configuration folder with one environment: synthesizes in a few seconds."""
-    config = tmp_path / "config-dev"
+    return dev_only_config(tmp_path)
+
+
+def dev_only_config(parent: Path) -> Path:
+    config = parent / "config-dev"
     config.mkdir()
     for name in ("project.yaml", "dev.yaml"):
         shutil.copy(ROOT / "config" / name, config / name)
@@ -136,23 +141,35 @@ time.sleep(120)
 """
 
 
-def test_deploy_interrupted_stops_cdktf_cleanly_and_prints_the_summary(tmp_path, dev_only, synth_outdir):
-    bin_dir = tmp_path / "bin"
+@background.early(needs=["synth_outdir"])
+def interrupted_deploy(folder: Path) -> dict:
+    """``deploy dev`` against the session's output, sent SIGTERM once its (fake) cdktf runs:
+    what it printed, its exit code, what cdktf logged and what it left in its TMPDIR."""
+    bin_dir = folder / "bin"
     bin_dir.mkdir()
     (bin_dir / "terraform").write_text("#!/bin/sh\nexit 0\n")
     (bin_dir / "terraform").chmod(0o755)
-    script, log = tmp_path / "fake_cdktf.py", tmp_path / "cdktf.log"
+    script, log = folder / "fake_cdktf.py", folder / "cdktf.log"
     script.write_text(FAKE_CDKTF)
-    temp = tmp_path / "tmp"
+    temp = folder / "tmp"
     temp.mkdir()
-    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "TMPDIR": str(temp)}
-    args = [sys.executable, "-m", "sophia_infra.deploy", "dev", "--out", str(synth_outdir), "--config-dir", str(dev_only)]
-    process = start([*args, "--cdktf", f"{sys.executable} {script} {log}"], env)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "TMPDIR": str(temp)}
+    out, config = background.result("synth_outdir"), dev_only_config(folder)
+    args = [sys.executable, "-m", "sophia_infra.deploy", "dev", "--out", str(out), "--config-dir", str(config)]
+    process = background.popen(
+        [*args, "--cdktf", f"{sys.executable} {script} {log}"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     wait_for(lambda: log.exists() or process.poll() is not None, what="cdktf deploy to start")
     process.send_signal(signal.SIGTERM)
     stdout, stderr = process.communicate(timeout=120)
-    assert process.returncode == 143, stderr
-    assert log.read_text() == "started\ngot SIGINT\n"  # passed on as SIGINT: Terraform's clean stop
-    assert "security-dev: INTERRUPTED" in stdout and "result: INTERRUPTED (SIGTERM)" in stdout
-    assert "output:   matches the working tree" in stdout
-    assert list(temp.iterdir()) == []
+    return {"code": process.returncode, "stdout": stdout, "stderr": stderr, "log": log.read_text(), "left": list(temp.iterdir())}
+
+
+def test_deploy_interrupted_stops_cdktf_cleanly_and_prints_the_summary(interrupted_deploy):
+    deployed = interrupted_deploy
+    assert deployed["code"] == 143, deployed["stderr"]
+    assert deployed["log"] == "started\ngot SIGINT\n"  # passed on as SIGINT: Terraform's clean stop
+    assert "security-dev: INTERRUPTED" in deployed["stdout"] and "result: INTERRUPTED (SIGTERM)" in deployed["stdout"]
+    assert "output:   matches the working tree" in deployed["stdout"]
+    assert deployed["left"] == []

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from sophia_infra import security_check, terraform_cli, validate
+from tests import background
 from tests.conftest import ROOT
 
 AWS = terraform_cli.Provider("registry.terraform.io/hashicorp/aws", "5.100.0")
@@ -93,24 +96,25 @@ def _terraform_here() -> bool:
         return False
 
 
-@pytest.mark.skipif(not _terraform_here(), reason="needs terraform and the aws provider mirror")
-def test_an_invalid_stack_fails_validate_with_its_name_and_terraform_message(tmp_path, monkeypatch, capsys):
+@background.early()
+def broken_stack_validated(folder: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m sophia_infra.validate`` (terraform init and validate) over an output
+    holding one stack that lacks a required argument, run in ``folder``."""
     config = requiring(aws=("aws", "5.100.0"))
     config["provider"] = {"aws": [{"region": "us-west-2"}]}
     config["resource"] = {"aws_s3_bucket_versioning": {"v": {"versioning_configuration": {"status": "Enabled"}}}}
-    write_stack(tmp_path / "out", "broken-dev", config)
-    monkeypatch.chdir(tmp_path)
-    # Share the project's plugin cache so the provider is linked, not copied again.
-    cache = ROOT / "build" / "tf-plugin-cache"
-    monkeypatch.setattr(validate, "BUILD_DIR", tmp_path / "build")
-    monkeypatch.setattr(
-        terraform_cli, "write_cli_config", lambda path, mirror, _cache, _w=terraform_cli.write_cli_config: _w(path, mirror, cache)
-    )
-    assert validate.main(["--outdir", str(tmp_path / "out"), "--jobs", "1"]) == 1
-    out = capsys.readouterr().out
-    assert "ERROR    broken-dev: Missing required argument" in out
-    assert '"bucket"' in out
-    assert "0 valid, 1 invalid, 0 not validated" in out
+    write_stack(folder / "out", "broken-dev", config)
+    command = [sys.executable, "-m", "sophia_infra.validate", "--outdir", str(folder / "out"), "--jobs", "1"]
+    return background.run(command, check=False, cwd=folder)
+
+
+@pytest.mark.skipif(not _terraform_here(), reason="needs terraform and the aws provider mirror")
+def test_an_invalid_stack_fails_validate_with_its_name_and_terraform_message(broken_stack_validated):
+    result = broken_stack_validated
+    assert result.returncode == 1, result.stderr
+    assert "ERROR    broken-dev: Missing required argument" in result.stdout
+    assert '"bucket"' in result.stdout
+    assert "0 valid, 1 invalid, 0 not validated" in result.stdout
 
 
 # --- check ----------------------------------------------------------------------------

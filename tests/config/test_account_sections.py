@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 import sophia_config as config
-from tests.config.test_model import edit, move_to_account, rejected
+from tests.config.test_model import rejected
+from tests.config_files import edit, move_to_account
 from tests.conftest import ROOT
 
 

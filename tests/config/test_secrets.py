@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import sophia_config as config
-from tests.config.test_model import edit, rejected
+from tests.config.test_model import rejected
+from tests.config_files import edit
 from tests.conftest import ROOT, load_yaml
 
 PASSWORD = "Xk9mQ2vL7pR4wZt8"

@@ -11,7 +11,8 @@ import pytest
 
 import sophia_config as config
 from sophia_config import ConfigError
-from tests.config.test_model import edit, rejected
+from tests.config.test_model import rejected
+from tests.config_files import edit
 from tests.conftest import ROOT
 
 
