@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from constructs_lib.monitoring.alarm_topic import endpoint_problem
+from constructs_lib.monitoring.alarm_topic_props import endpoint_problem
 from sophia_config.types import Model
 
 
