@@ -1,10 +1,10 @@
 """The commands: synthesis, review, deploy, validate, checks, adoption.
 
 Every command imports this package first (``python -m sophia_infra.<command>``, and
-``main.py``). Loading the configuration loads construct modules, which start jsii's
-Node process; on Node 20 (what these machines run) jsii then prints an end-of-life
-banner, which its Python side echoes as ``b'!!...'`` lines into every command's output.
-A value the user set is kept.
+``main.py``). Synthesis imports cdktf, which starts jsii's Node process; on Node 20 (what
+these machines run) jsii then prints an end-of-life banner, which its Python side echoes
+as ``b'!!...'`` lines into the command's output. (The other commands start no Node
+process: the configuration model imports no cdktf.) A value the user set is kept.
 """
 
 import os

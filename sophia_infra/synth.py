@@ -26,14 +26,15 @@ def synthesize(outdir: Path | str = DEFAULT_OUTDIR, config_dir: Path | str = DEF
     """Synthesize into ``outdir``, replacing it only if synthesis succeeds."""
     # A folder that may not be replaced is refused before anything starts: at once.
     outdir = folders.check_replaceable(outdir)
-    # The configuration model imports library values built on cdktf, which starts the jsii
-    # runtime (Node.js, ~0.4 s): imported here, so that --help, a missing node and a refused
-    # folder answer at once.
-    jsii_host.install()
+    # pydantic and the model (~0.1 s): imported here, so that --help, a missing node and a
+    # refused folder answer at once. The model imports no cdktf (constructs_lib/__init__.py).
     import sophia_config as config_mod
 
     folders.remove_stale(outdir)  # left by a synthesis that was killed
     app_config = config_mod.load(config_dir)
+    # The jsii runtime starts at cdktf's first import, just below, and runs on the host
+    # installed now; a configuration error was reported without either.
+    jsii_host.install()
     with folders.staging(outdir) as staging:
         from cdktf import App
 
@@ -64,8 +65,7 @@ def _user_error(exc: BaseException) -> str | None:
     error reaches us wrapped by the jsii kernel."""
     if isinstance(exc, (ValidationError, folders.OutdirError)):
         return str(exc)
-    # Imported only now: the sophia_config package starts jsii (see synthesize), and a
-    # configuration error can only come after it was imported.
+    # Imported only now (see synthesize): a configuration error can only come after it was.
     from sophia_config.reader import ConfigError
 
     return str(exc) if isinstance(exc, ConfigError) else None

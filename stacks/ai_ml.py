@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from constructs_lib.ai.gpu_node_group import GpuNodeGroup, GpuNodeGroupProps
+from constructs_lib.ai.gpu_node_group import GpuNodeGroup
+from constructs_lib.ai.gpu_node_group_props import GpuNodeGroupProps
 from constructs_lib.ai.model_deployment import service_account_of
-from constructs_lib.ai.model_registry import ModelRegistry, ModelRegistryProps
-from constructs_lib.ai.vector_database import VectorDatabase, VectorDatabaseProps
+from constructs_lib.ai.model_registry import ModelRegistry
+from constructs_lib.ai.model_registry_props import ModelRegistryProps
+from constructs_lib.ai.vector_database import VectorDatabase
+from constructs_lib.ai.vector_database_props import VectorDatabaseProps
 from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
 from constructs_lib.naming import ResourceKind
 from stacks.base import EnvironmentStack, StackContext

@@ -6,9 +6,10 @@ from constructs import Construct
 
 from constructs_lib.compute import cluster_autoscaler
 from constructs_lib.compute.cluster_autoscaler import ClusterAutoscaler
-from constructs_lib.compute.eks_cluster import Addon, AddonServiceAccount, ClusterAccess, EksCluster, EksClusterProps
+from constructs_lib.compute.eks_cluster import Addon, AddonServiceAccount, EksCluster
+from constructs_lib.compute.eks_cluster_props import ClusterAccess, EksClusterProps
 from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
-from constructs_lib.compute.managed_node_group import NodeGroupOptions
+from constructs_lib.compute.managed_node_group_props import NodeGroupOptions
 from constructs_lib.monitoring.saved_queries import container_insights_log_groups
 from constructs_lib.naming import ResourceKind
 from constructs_lib.security.iam_role import InlinePolicy

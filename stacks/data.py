@@ -12,8 +12,9 @@ from __future__ import annotations
 from constructs import Construct
 
 from constructs_lib import tagging
-from constructs_lib.data.blue_green_database import BlueGreenDatabase, BlueGreenDatabaseProps
-from constructs_lib.data.postgres_instance import PostgresSettings
+from constructs_lib.data.blue_green_database import BlueGreenDatabase
+from constructs_lib.data.blue_green_database_props import BlueGreenDatabaseProps
+from constructs_lib.data.postgres_instance_props import PostgresSettings
 from constructs_lib.naming import ResourceKind
 from constructs_lib.security.data_tier_security_group import DataTierSecurityGroup, DataTierSecurityGroupProps
 from stacks.base import EnvironmentStack, StackContext

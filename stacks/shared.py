@@ -5,8 +5,10 @@ from __future__ import annotations
 from constructs import Construct
 
 from constructs_lib import tagging
-from constructs_lib.drift.aws_config_recorder import ConfigRecorder, ConfigRecorderProps
-from constructs_lib.monitoring.alarm_topic import AlarmTopic, AlarmTopicProps, SlackChannel, TopicSubscription
+from constructs_lib.drift.aws_config_recorder import ConfigRecorder
+from constructs_lib.drift.aws_config_recorder_props import ConfigRecorderProps
+from constructs_lib.monitoring.alarm_topic import AlarmTopic
+from constructs_lib.monitoring.alarm_topic_props import AlarmTopicProps, SlackChannel, TopicSubscription
 from constructs_lib.naming import ResourceKind
 from stacks.base import EnvironmentStack, StackContext
 from stacks.outputs import export

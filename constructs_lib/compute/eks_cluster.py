@@ -18,8 +18,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
 from cdktf import TerraformStack
 from constructs import Construct
@@ -27,70 +26,15 @@ from constructs import Construct
 from constructs_lib import naming, tagging
 from constructs_lib.compute.eks_addons import Addon, validate_addons
 from constructs_lib.compute.eks_addons import AddonServiceAccount as AddonServiceAccount  # re-export: props type
+from constructs_lib.compute.eks_cluster_props import ACCESS_POLICIES, ALL_LOG_TYPES, SUPPORT_TYPES, EksClusterProps
 from constructs_lib.compute.irsa_role import IrsaRole, IrsaRoleProps
-from constructs_lib.compute.managed_node_group import ManagedNodeGroup, ManagedNodeGroupProps, NodeGroupOptions
+from constructs_lib.compute.managed_node_group import ManagedNodeGroup
+from constructs_lib.compute.managed_node_group_props import ManagedNodeGroupProps, NodeGroupOptions
 from constructs_lib.errors import ValidationError
 from constructs_lib.monitoring.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.security.policy import Principal, Statement, check_role_arn, policy_document
-
-ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-SUPPORT_TYPES = ("STANDARD", "EXTENDED")
-CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
-ACCESS_POLICIES = (CLUSTER_ADMIN_POLICY, "AmazonEKSAdminPolicy", "AmazonEKSAdminViewPolicy", "AmazonEKSEditPolicy", "AmazonEKSViewPolicy")
-"""The EKS cluster access policies an access entry may carry
-(https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html)."""
-
-
-@dataclass(frozen=True)
-class ClusterAccess:
-    """An IAM role let into the cluster through an EKS access entry, at cluster scope."""
-
-    name: str
-    """Short name of the grant (``deploy``); names the access entry's construct, so the
-    ARN may be a reference to another stack's role."""
-    principal_arn: str
-    """The IAM role (an ARN or a reference to one)."""
-    access_policy: str = CLUSTER_ADMIN_POLICY
-    """One of :data:`ACCESS_POLICIES`. Default: ``AmazonEKSClusterAdminPolicy``."""
-
-
-@dataclass(frozen=True)
-class EksClusterProps:
-    cluster_name: str
-    """Cluster name (checked against EKS's limits); also names the log group."""
-    kubernetes_version: str
-    """Kubernetes minor version, e.g. ``"1.33"``."""
-    vpc_id: str
-    """VPC of the cluster (for the node security group)."""
-    subnet_ids: Sequence[str]
-    """Subnets of the control-plane network interfaces: the private subnets, one per AZ (at least two AZs)."""
-    role_name: str
-    """Name of the cluster IAM role this construct creates."""
-    secrets_kms_key_arn: str
-    """KMS key that envelope-encrypts Kubernetes secrets (the security stack's ``eks`` key)."""
-    log_kms_key_arn: str
-    """KMS key of the control-plane log group (the security stack's ``logs`` key)."""
-    log_retention_days: int
-    """Retention of the control-plane logs, in days (a CloudWatch Logs value)."""
-    node_security_group_name: str
-    """Name of the node security group this construct creates."""
-    endpoint_public_access: bool = False
-    """Also expose the API endpoint on the internet. Default: private only."""
-    public_access_cidrs: tuple[str, ...] = ()
-    """Sources allowed to the public endpoint; required with ``endpoint_public_access``,
-    refused without it, ``/0`` always refused. Default: none."""
-    log_types: tuple[str, ...] = ALL_LOG_TYPES
-    """Control-plane log types. Default: all five."""
-    access: tuple[ClusterAccess, ...] = ()
-    """IAM roles let into the cluster through access entries. The creator gets no implicit
-    rights, so the role that deploys the Kubernetes stacks must be here. Default: none."""
-    addons: tuple[Addon, ...] = ()
-    """Managed add-ons; must include ``vpc-cni`` and ``kube-proxy`` (``before_compute=True``)
-    and ``coredns``, since EKS installs no unmanaged copies. Default: none (refused)."""
-    support_type: str = "STANDARD"
-    """``STANDARD`` or ``EXTENDED`` (paid) version support. Default: ``STANDARD``."""
 
 
 class EksCluster(Construct):

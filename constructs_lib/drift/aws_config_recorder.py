@@ -17,12 +17,16 @@ account only and TLS only. The history in S3 is encrypted with a customer key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cdktf import TerraformDataSource, TerraformResource
 from constructs import Construct
 
 from constructs_lib import guards
+from constructs_lib.drift.aws_config_recorder_props import (
+    DELIVERY_FREQUENCIES,
+    MIN_HISTORY_RETENTION_DAYS,
+    RECORDING_FREQUENCIES,
+    ConfigRecorderProps,
+)
 from constructs_lib.errors import ValidationError
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
@@ -30,37 +34,10 @@ from constructs_lib.security.iam_role import IamRole, IamRoleProps, InlinePolicy
 from constructs_lib.security.policy import Condition, Principal, Statement, deny_insecure_transport, policy_document
 from constructs_lib.storage.secure_bucket import LifecycleRule, SecureBucket, SecureBucketProps, Transition
 
-DELIVERY_FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
-RECORDING_FREQUENCIES = ("CONTINUOUS", "DAILY")
-MIN_HISTORY_RETENTION_DAYS = 30
 _CONFIG_SERVICE = (Principal("Service", ("config.amazonaws.com",)),)
 _OWNER_FULL_CONTROL = Condition("StringEquals", "s3:x-amz-acl", ("bucket-owner-full-control",))
 # Config never sends a full snapshot more than daily; older history is rarely read.
 _ARCHIVE_AFTER_DAYS = 90
-
-
-@dataclass(frozen=True)
-class ConfigRecorderProps:
-    name: str
-    """Name of the recorder and of the delivery channel."""
-    bucket_name: str
-    """Bucket for configuration history and snapshots (created here as a ``SecureBucket``)."""
-    bucket_kms_key_arn: str
-    """Key of the bucket and of the delivered objects (the ``logs`` key)."""
-    role_name: str
-    """Name of the recorder's IAM role."""
-    topic_name: str
-    """Name of the SNS topic Config notifies of changes."""
-    include_global_resources: bool = True
-    """Record IAM and other global resources; true in one region per account only. Default: on."""
-    recording_frequency: str = "CONTINUOUS"
-    """``CONTINUOUS`` (every change) or ``DAILY`` (cheaper; short-lived drift missed). Default: continuous."""
-    delivery_frequency: str = "TwentyFour_Hours"
-    """Configuration snapshot frequency. Default: daily."""
-    history_retention_days: int = 2557
-    """Days the history is kept (noncurrent versions 30 more). Default: 7 years."""
-    force_destroy_bucket: bool = False
-    """Let ``terraform destroy`` empty the bucket (config ``storage.force_destroy_buckets``). Default: off."""
 
 
 class ConfigRecorder(Construct):

@@ -18,61 +18,25 @@ must let the publishing services and SNS use it; the security stack's key policy
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from constructs import Construct
 
 from constructs_lib.errors import ValidationError
+from constructs_lib.monitoring.alarm_topic_props import (
+    SLACK_CHANNEL_ID,
+    SLACK_TEAM_ID,
+    AlarmTopicProps,
+    endpoint_problem,
+)
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
 from constructs_lib.security.iam_role import IamRole, IamRoleProps
 from constructs_lib.security.policy import Condition, Principal, Statement, deny_insecure_transport, policy_document
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
-PROTOCOLS = ("email", "https")
-# Webhooks whose URL is their credential (the token is in the path): (host suffix, path prefix).
-TOKEN_IN_URL_WEBHOOKS = (
-    ("hooks.slack.com", "/"),
-    ("discord.com", "/api/webhooks"),
-    ("discordapp.com", "/api/webhooks"),
-    ("webhook.office.com", "/"),
-    ("outlook.office.com", "/webhook"),
-    ("events.pagerduty.com", "/integration"),
-    ("hooks.zapier.com", "/"),
-)
-_SLACK_TEAM = re.compile(r"^T[A-Z0-9]{8,}$")
-_SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{8,}$")
 # What a chat channel's members may do through AWS Chatbot: read alarms and metrics, nothing else.
 # (Without a guardrail, Chatbot applies AdministratorAccess as the channel's ceiling.)
 CHATBOT_GUARDRAIL_POLICY = "CloudWatchReadOnlyAccess"
-
-
-def endpoint_problem(protocol: str, endpoint: str) -> str | None:
-    """Why ``endpoint`` cannot subscribe with ``protocol`` (without repeating it), or None.
-
-    The message never quotes the endpoint: a refused URL may be a credential."""
-    if protocol not in PROTOCOLS:
-        return f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}"
-    if protocol == "email":
-        return None if _EMAIL.fullmatch(endpoint) else "endpoint must be an e-mail address for protocol 'email'"
-    url = urlsplit(endpoint)
-    if url.scheme != "https" or not url.hostname:
-        return "endpoint must be an https:// URL for protocol 'https'"
-    if url.username or url.password or url.query:
-        return (
-            "endpoint must not carry credentials (user info or query string): a tokenised webhook is a secret; "
-            "use slack_channels (AWS Chatbot) or an endpoint without a secret in its URL"
-        )
-    host = url.hostname.lower()
-    for suffix, path in TOKEN_IN_URL_WEBHOOKS:
-        if (host == suffix or host.endswith("." + suffix)) and url.path.startswith(path):
-            return (
-                f"endpoint is a {suffix} webhook, whose URL is its token (a secret that would be in configuration, "
-                "plan and state): use slack_channels (AWS Chatbot) or e-mail instead"
-            )
-    return None
 
 # What the owning account may do with its topic (SNS's default policy, minus other accounts).
 _OWNER_ACTIONS = (
@@ -85,45 +49,6 @@ _OWNER_ACTIONS = (
     "sns:ListSubscriptionsByTopic",
     "sns:Publish",
 )
-
-
-@dataclass(frozen=True)
-class TopicSubscription:
-    protocol: str
-    """``email`` or ``https``."""
-    endpoint: str
-    """E-mail address or ``https://`` URL (no credentials in it)."""
-
-
-@dataclass(frozen=True)
-class SlackChannel:
-    """A Slack channel AWS Chatbot posts the topic's notifications to."""
-
-    team_id: str
-    """Slack workspace id (``T...``), authorised once in the AWS Chatbot console."""
-    channel_id: str
-    """Slack channel id (``C...``, or ``G...`` for a private channel Chatbot was invited to)."""
-
-
-@dataclass(frozen=True)
-class AlarmTopicProps:
-    topic_name: str
-    """SNS topic name (``Naming.name(..., kind=ResourceKind.SNS_TOPIC)``)."""
-    kms_key_arn: str
-    """Customer-managed key for server-side encryption (the ``alerts`` key). Required."""
-    display_name: str | None = None
-    """Sender name of e-mail notifications. Default: none (the topic name)."""
-    publisher_services: tuple[str, ...] = ("cloudwatch.amazonaws.com",)
-    """Service principals that may publish (for this account only). Default: CloudWatch alarms."""
-    subscriptions: tuple[TopicSubscription, ...] = ()
-    """Subscribers (config ``alerts.subscriptions``). Default: none. E-mail
-    subscriptions stay pending until the recipient confirms them."""
-    slack_channels: tuple[SlackChannel, ...] = ()
-    """Slack channels notified through AWS Chatbot (config ``alerts.slack_channels``).
-    Default: none."""
-    chatbot_role_name: str | None = None
-    """Name of the role AWS Chatbot's channel configurations use (no permissions;
-    members may only read CloudWatch). Required with ``slack_channels``. Default: none."""
 
 
 class AlarmTopic(Construct):
@@ -230,7 +155,7 @@ class AlarmTopic(Construct):
         if len(set(channels)) != len(channels):
             raise ValidationError(f"{where}: slack_channels must not repeat a channel, got {channels!r}")
         for team, channel in channels:
-            if not _SLACK_TEAM.fullmatch(team) or not _SLACK_CHANNEL.fullmatch(channel):
+            if not SLACK_TEAM_ID.fullmatch(team) or not SLACK_CHANNEL_ID.fullmatch(channel):
                 raise ValidationError(
                     f"{where}: slack_channels need a workspace id T... and a channel id C... or G..., got {(team, channel)!r}"
                 )

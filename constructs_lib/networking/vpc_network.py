@@ -30,7 +30,8 @@ from constructs import Construct
 from constructs_lib import tagging
 from constructs_lib.errors import ValidationError
 from constructs_lib.naming import Naming, ResourceKind
-from constructs_lib.networking.flow_logs import VpcFlowLogs, VpcFlowLogsProps
+from constructs_lib.networking.flow_logs import VpcFlowLogs
+from constructs_lib.networking.flow_logs_props import VpcFlowLogsProps
 from constructs_lib.networking.subnet_plan import TIERS, SubnetPrefixLengths, plan_subnets
 from constructs_lib.networking.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
 from constructs_lib.providers import aws

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from constructs_lib.monitoring.alarm_topic import endpoint_problem
+from constructs_lib.monitoring.alarm_topic_props import SLACK_CHANNEL_ID, SLACK_TEAM_ID, endpoint_problem
 from sophia_config.types import Model
 
 
@@ -42,9 +42,9 @@ class SlackChannel(Model):
     """A Slack channel that AWS Chatbot notifies (the workspace is authorised once in the
     AWS Chatbot console of the environment's account)."""
 
-    team_id: Annotated[str, Field(pattern=r"^T[A-Z0-9]{8,}$")]
+    team_id: Annotated[str, Field(pattern=SLACK_TEAM_ID.pattern)]
     """Slack workspace id (``T...``, shown in the Chatbot console)."""
-    channel_id: Annotated[str, Field(pattern=r"^[CG][A-Z0-9]{8,}$")]
+    channel_id: Annotated[str, Field(pattern=SLACK_CHANNEL_ID.pattern)]
     """Slack channel id (``C...``; ``G...`` for a private channel Chatbot was invited to)."""
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from constructs_lib.data.postgres_instance import (
+from constructs_lib.data.postgres_instance_props import (
     ALLOCATED_STORAGE_GB,
     ENGINE_VERSION_PATTERN,
     LOG_EXPORTS,

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from constructs_lib.drift.aws_config_recorder import (
+from constructs_lib.drift.aws_config_recorder_props import (
     DELIVERY_FREQUENCIES,
     MIN_HISTORY_RETENTION_DAYS,
     RECORDING_FREQUENCIES,

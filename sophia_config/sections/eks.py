@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from constructs_lib.compute.eks_cluster import ALL_LOG_TYPES, SUPPORT_TYPES, EksClusterProps
+from constructs_lib.compute.eks_cluster_props import ALL_LOG_TYPES, SUPPORT_TYPES, EksClusterProps
 from sophia_config.types import Model
 
 LogType = Literal[ALL_LOG_TYPES]  # type: ignore[valid-type]

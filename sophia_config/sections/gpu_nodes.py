@@ -6,8 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from constructs_lib.ai.gpu_node_group import GPU_AMI_TYPES, GPU_ROOT_VOLUME, MAX_GPUS_PER_INSTANCE, GpuNodeGroupProps
-from constructs_lib.compute.managed_node_group import CAPACITY_TYPES, RootVolume
+from constructs_lib.ai.gpu_node_group_props import (
+    GPU_AMI_TYPES,
+    GPU_ROOT_VOLUME,
+    MAX_GPUS_PER_INSTANCE,
+    GpuNodeGroupProps,
+)
+from constructs_lib.compute.managed_node_group_props import CAPACITY_TYPES, RootVolume
 from sophia_config.types import InstanceType, Model, library_value
 
 GpuRootVolume = library_value(RootVolume, defaults=GPU_ROOT_VOLUME, exclude=("kms_key_arn",))

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from constructs_lib.networking.flow_logs import AGGREGATION_INTERVALS
+from constructs_lib.networking.flow_logs_props import AGGREGATION_INTERVALS
 from constructs_lib.networking.subnet_plan import SubnetPlanError, SubnetPrefixLengths, plan_subnets
 from sophia_config.types import Cidr, Model, library_value
 

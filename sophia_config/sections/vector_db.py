@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from constructs_lib.ai.vector_database import (
+from constructs_lib.ai.vector_database_props import (
     AVAILABILITY_ZONES,
     DEDICATED_MASTER_COUNTS,
     ENGINE_VERSION_PATTERN,

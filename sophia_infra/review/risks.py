@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from constructs_lib.data.blue_green_database import ACTIVE, ROLE_TAG, STANDBY
+from constructs_lib.data.blue_green_database_props import ACTIVE, ROLE_TAG, STANDBY
 from constructs_lib.security import facts
 from sophia_infra.review.aws_facts import (
     DESTRUCTIVE_FLAGS,

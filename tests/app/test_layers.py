@@ -5,15 +5,27 @@ every ``import`` in it counts, function-local and ``TYPE_CHECKING`` ones include
 a lazy import is still a dependency. The test fails on an import of a higher layer,
 on an import cycle between modules, and on a library module importing a
 third-party package other than cdktf, constructs, jsii and the provider bindings.
+
+And the configuration loads without the jsii runtime: in a fresh process, loading it
+(and a synthesis that stops at a configuration error, and the deploy and review
+commands, which synthesize only in a subprocess) imports no jsii, cdktf, constructs or
+provider binding; importing cdktf starts Node.js (constructs_lib/__init__.py).
 """
 
 from __future__ import annotations
 
 import ast
+import json
+import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
+
+from tests.config.test_model import edit
 from tests.conftest import ROOT
 
 LAYERS = {"constructs_lib": 0, "sophia_config": 1, "stacks": 2, "sophia_infra": 3, "main": 3}
@@ -154,6 +166,84 @@ def test_layers_point_one_way_without_cycles():
     assert not problems, "\n".join(problems)
 
 
+# --- the configuration loads without the jsii runtime ----------------------------------------
+
+JSII_PACKAGES = ("jsii", "cdktf", "constructs", "cdktf_cdktf_provider_aws", "cdktf_cdktf_provider_kubernetes")
+
+# Runs sys.argv[3] in a fresh interpreter, then prints {package: [project modules on the stack
+# when it was first imported, innermost first]} for the packages named in sys.argv[1].
+WATCH = """
+import json, sys
+watched, layers, code = sys.argv[1].split(","), sys.argv[2].split(","), sys.argv[3]
+found = {}
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top in watched and top not in found:
+            frame, chain = sys._getframe(1), []
+            while frame is not None:
+                module = frame.f_globals.get("__name__", "")
+                if module.partition(".")[0] in layers and module not in chain:
+                    chain.append(module)
+                frame = frame.f_back
+            found[top] = chain
+        return None  # the ordinary finders import it
+
+sys.meta_path.insert(0, Watch())
+try:
+    exec(compile(code, "<case>", "exec"))
+finally:
+    print(json.dumps(found))
+"""
+
+
+def jsii_imports(code: str, **env: str) -> dict[str, list[str]]:
+    """What ``code`` imports of :data:`JSII_PACKAGES` in a fresh process, and through which modules."""
+    command = [sys.executable, "-c", WATCH, ",".join(JSII_PACKAGES), ",".join(LAYERS), code]
+    # As from a user's shell: without the variables this session's jsii_host.install() set
+    # (with them, install() returns before it imports jsii).
+    inherited = {k: v for k, v in os.environ.items() if k not in ("JSII_RUNTIME", "JSII_NODE")}
+    done = subprocess.run(
+        command, cwd=ROOT, env={**inherited, **env}, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0 and done.stdout.strip(), done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def described(found: Mapping[str, list[str]]) -> str:
+    return "\n".join(f"{package} imported by {' <- '.join(chain) or '?'}" for package, chain in found.items())
+
+
+def test_loading_the_configuration_starts_no_jsii_runtime():
+    found = jsii_imports(f"import sophia_config\nsophia_config.load({str(ROOT / 'config')!r})")
+    assert found == {}, described(found)
+
+
+def test_a_configuration_error_is_reported_before_the_jsii_runtime_starts(tmp_path):
+    # main.py's path, as a user meets it: a mistyped key in dev.yaml.
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    edit(config, "dev.yaml", lambda d: d["network"].__setitem__("nat_stratgy", d["network"].pop("nat_strategy")))
+    code = "from sophia_infra.synth import main\nassert main([]) == 1"
+    found = jsii_imports(code, CDKTF_OUTDIR=str(tmp_path / "out"), SOPHIA_CONFIG_DIR=str(config))
+    assert found == {}, described(found)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from sophia_infra import deploy\nassert deploy.main(['devv', '--dry-run']) == 2",
+        "import sophia_infra.review.cli",
+    ],
+    ids=["deploy", "review"],
+)
+def test_commands_that_synthesize_in_a_subprocess_start_no_jsii_runtime(code):
+    found = jsii_imports(code)
+    assert found == {}, described(found)
+
+
 # --- negative controls: the checker sees what it must refuse --------------------------------
 
 
@@ -189,3 +279,9 @@ def test_relative_imports_and_foreign_packages_in_the_library_are_detected():
     problems = check(sources, {"constructs_lib"})
     assert "import cycle: constructs_lib.a <-> constructs_lib.b" in problems
     assert "constructs_lib.a:2 imports yaml" in problems
+
+
+def test_the_watch_names_the_modules_that_imported_a_jsii_package():
+    found = jsii_imports("import sophia_infra.jsii_host as host\nhost.host_files()")
+    assert found == {"jsii": ["sophia_infra.jsii_host"]}
+    assert described(found) == "jsii imported by sophia_infra.jsii_host"

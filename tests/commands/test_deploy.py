@@ -540,9 +540,9 @@ def test_cli_refuses_an_unknown_part(capsys):
 
 
 def test_a_mistyped_environment_is_one_line_and_no_banner():
-    # Loading the configuration starts jsii's Node process, through jsii's own relay in a
-    # command (only synthesis installs sophia_infra.jsii_host): on Node 20 the relay prints an
-    # end-of-life banner into the command's output unless the commands package silences it.
+    # Nothing but the one line: no Node 20 end-of-life banner from jsii either (the command
+    # starts no jsii runtime, tests/app/test_layers.py; were it to start one, through jsii's
+    # own relay, the commands package silences the banner).
     unset = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "JSII_RUNTIME", "JSII_NODE"}
     env = {k: v for k, v in os.environ.items() if k not in unset}
     command = [sys.executable, "-m", "sophia_infra.deploy", "prod", "--dry-run"]

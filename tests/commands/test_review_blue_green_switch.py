@@ -15,7 +15,7 @@ import pytest
 from cdktf import App
 
 import sophia_config as config_mod
-from constructs_lib.data.blue_green_database import ROLE_TAG
+from constructs_lib.data.blue_green_database_props import ROLE_TAG
 from sophia_config.model import Environment
 from sophia_config.sections.blue_green import BlueGreenConfig
 from sophia_infra.review import cli, comparison, loader, render

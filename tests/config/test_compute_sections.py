@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 import sophia_config as config
-from constructs_lib.ai.gpu_node_group import GPU_ROOT_VOLUME
-from constructs_lib.compute.managed_node_group import RootVolume
+from constructs_lib.ai.gpu_node_group_props import GPU_ROOT_VOLUME
+from constructs_lib.compute.managed_node_group_props import RootVolume
 from sophia_config.sections.eks import EksConfig
 from sophia_config.sections.gpu_nodes import GpuNodesConfig
 from tests.conftest import load_yaml

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 import sophia_config as config
-from constructs_lib.data.postgres_instance import PostgresSettings
+from constructs_lib.data.postgres_instance_props import PostgresSettings
 from constructs_lib.errors import ValidationError
 from tests.config.test_model import rejected
 from tests.config_files import edit, move_to_account

@@ -25,7 +25,8 @@ def statement(doc: dict, sid: str) -> dict:
 
 def eks_cluster(scope, id_: str = "eks"):
     """A minimal valid ``EksCluster`` (the three required add-ons), for constructs that join one."""
-    from constructs_lib.compute.eks_cluster import Addon, EksCluster, EksClusterProps
+    from constructs_lib.compute.eks_cluster import Addon, EksCluster
+    from constructs_lib.compute.eks_cluster_props import EksClusterProps
 
     return EksCluster(
         scope,

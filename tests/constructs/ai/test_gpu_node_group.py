@@ -7,8 +7,9 @@ import json
 import pytest
 from cdktf import TerraformStack, Testing
 
-from constructs_lib.ai.gpu_node_group import GPU_LABELS, GPU_TAINT, GpuNodeGroup, GpuNodeGroupProps
-from constructs_lib.compute.managed_node_group import RootVolume
+from constructs_lib.ai.gpu_node_group import GPU_LABELS, GPU_TAINT, GpuNodeGroup
+from constructs_lib.ai.gpu_node_group_props import GpuNodeGroupProps
+from constructs_lib.compute.managed_node_group_props import RootVolume
 from constructs_lib.errors import ValidationError
 from tests.constructs.support import eks_cluster
 

@@ -9,7 +9,8 @@ import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting  # not "Testing": pytest would try to collect it
 
-from constructs_lib.ai.model_registry import ModelRegistry, ModelRegistryProps, RegistryRetention
+from constructs_lib.ai.model_registry import ModelRegistry
+from constructs_lib.ai.model_registry_props import ModelRegistryProps, RegistryRetention
 from constructs_lib.errors import ValidationError
 
 KEY = "arn:aws:kms:us-west-2:111111111111:key/data"

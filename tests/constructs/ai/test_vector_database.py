@@ -9,7 +9,8 @@ import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting  # not "Testing": pytest would try to collect it
 
-from constructs_lib.ai.vector_database import LOG_TYPES, VectorDatabase, VectorDatabaseProps
+from constructs_lib.ai.vector_database import LOG_TYPES, VectorDatabase
+from constructs_lib.ai.vector_database_props import VectorDatabaseProps
 from constructs_lib.errors import ValidationError
 from constructs_lib.monitoring import metrics
 from constructs_lib.naming import Naming, NamingError, ResourceKind

@@ -8,15 +8,10 @@ from dataclasses import fields, replace
 import pytest
 from cdktf import TerraformStack, Testing
 
-from constructs_lib.compute.eks_cluster import (
-    ALL_LOG_TYPES,
-    Addon,
-    AddonServiceAccount,
-    ClusterAccess,
-    EksCluster,
-    EksClusterProps,
-)
-from constructs_lib.compute.managed_node_group import ManagedNodeGroup, ManagedNodeGroupProps, NodeGroupOptions
+from constructs_lib.compute.eks_cluster import Addon, AddonServiceAccount, EksCluster
+from constructs_lib.compute.eks_cluster_props import ALL_LOG_TYPES, ClusterAccess, EksClusterProps
+from constructs_lib.compute.managed_node_group import ManagedNodeGroup
+from constructs_lib.compute.managed_node_group_props import ManagedNodeGroupProps, NodeGroupOptions
 from constructs_lib.errors import ValidationError
 
 EKS_KEY = "arn:aws:kms:us-west-2:111111111111:key/eks"

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from constructs_lib.compute.managed_node_group import ManagedNodeGroup, ManagedNodeGroupProps, RootVolume, Taint
+from constructs_lib.compute.managed_node_group import ManagedNodeGroup
+from constructs_lib.compute.managed_node_group_props import ManagedNodeGroupProps, RootVolume, Taint
 from constructs_lib.errors import ValidationError
 from tests.constructs.support import documents, synth
 

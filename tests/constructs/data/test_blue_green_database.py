@@ -13,8 +13,9 @@ import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
 
-from constructs_lib.data.blue_green_database import BlueGreenDatabase, BlueGreenDatabaseProps
-from constructs_lib.data.postgres_instance import PostgresSettings
+from constructs_lib.data.blue_green_database import BlueGreenDatabase
+from constructs_lib.data.blue_green_database_props import BlueGreenDatabaseProps
+from constructs_lib.data.postgres_instance_props import PostgresSettings
 from constructs_lib.errors import ValidationError
 
 DATA_KEY = "arn:aws:kms:us-west-2:111111111111:key/data"

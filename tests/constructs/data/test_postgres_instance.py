@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from constructs_lib.data.postgres_instance import PostgresInstance, PostgresInstanceProps, PostgresSettings
+from constructs_lib.data.postgres_instance import PostgresInstance
+from constructs_lib.data.postgres_instance_props import PostgresInstanceProps, PostgresSettings
 from constructs_lib.errors import ValidationError
 from tests.constructs.support import synth
 

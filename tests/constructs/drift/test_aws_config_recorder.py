@@ -8,7 +8,8 @@ import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
 
-from constructs_lib.drift.aws_config_recorder import ConfigRecorder, ConfigRecorderProps
+from constructs_lib.drift.aws_config_recorder import ConfigRecorder
+from constructs_lib.drift.aws_config_recorder_props import ConfigRecorderProps
 from constructs_lib.errors import ValidationError
 from tests.constructs.support import documents, statement, synth
 

@@ -9,7 +9,8 @@ from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
 
 from constructs_lib.errors import ValidationError
-from constructs_lib.monitoring.alarm_topic import AlarmTopic, AlarmTopicProps, SlackChannel, TopicSubscription
+from constructs_lib.monitoring.alarm_topic import AlarmTopic
+from constructs_lib.monitoring.alarm_topic_props import AlarmTopicProps, SlackChannel, TopicSubscription
 from tests.constructs.support import documents, statement, synth
 
 ALERTS_KEY = "arn:aws:kms:us-west-2:111111111111:key/alerts"

@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 
 from constructs_lib.errors import ValidationError
-from constructs_lib.networking.flow_logs import VpcFlowLogs, VpcFlowLogsProps
+from constructs_lib.networking.flow_logs import VpcFlowLogs
+from constructs_lib.networking.flow_logs_props import VpcFlowLogsProps
 from tests.constructs.support import documents, statement, synth
 
 KEY = "arn:aws:kms:us-west-2:111111111111:key/logs"
