@@ -94,7 +94,9 @@ def test_next_synth_removes_what_a_killed_one_left(tmp_path, dev_only):
 
 SLOW_APP = """
 import os, pathlib, time
-pathlib.Path(os.environ["STARTED"]).write_text(str(os.getpid()))
+# Written whole, then renamed: the test reads it as soon as the name exists.
+pathlib.Path(os.environ["STARTED"] + ".tmp").write_text(str(os.getpid()))
+os.replace(os.environ["STARTED"] + ".tmp", os.environ["STARTED"])
 time.sleep(120)
 """
 
