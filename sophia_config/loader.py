@@ -8,10 +8,12 @@ that one run names them all.
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
+from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from constructs_lib.security import secret_scan
 from sophia_config import cross_checks
@@ -28,9 +30,14 @@ PROJECT_FILE = "project.yaml"
 ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 
 
-def _describe(path: Path, error: ValidationError) -> list[str]:
+def _describe(path: Path, error: ValidationError, model: type[Model]) -> list[str]:
+    items = error.errors(include_url=False)
+    # A mistyped key is both an unknown field and, if the intended one is required, a
+    # missing one: said once, with the field it most likely meant.
+    meant = {_dotted(item["loc"]): (item["loc"], _closest(model, item["loc"])) for item in items if item["type"] == "extra_forbidden"}
+    explained = {_dotted((*loc[:-1], name)) for loc, name in meant.values() if name}
     problems = []
-    for item in error.errors(include_url=False):
+    for item in items:
         parts = [str(part) for part in item["loc"]]
         field = ".".join(parts) or "(top level)"
         name = next((p for p in reversed(parts) if not p.isdigit()), "")
@@ -39,15 +46,41 @@ def _describe(path: Path, error: ValidationError) -> list[str]:
         message = secret_scan.scrub(item["msg"].removeprefix("Value error, "), item["input"], name)
         value = secret_scan.shown(item["input"], name)
         if item["type"] == "missing":
-            problems.append(f"{path}: {field}: missing required field")
+            if field not in explained:
+                problems.append(f"{path}: {field}: missing required field")
         elif item["type"] == "extra_forbidden":
-            problems.append(f"{path}: {field}: unknown field (value {value})")
+            closest = meant[field][1]
+            hint = f"; did you mean {closest}?" if closest else ""
+            problems.append(f"{path}: {field}: unknown field (value {value}){hint}")
         elif (item.get("ctx") or {}).get("redact"):
             # A section refused a value that may be a credential: never echo it.
             problems.append(f"{path}: {field}: {message} (value redacted)")
         else:
             problems.append(f"{path}: {field}: {message} (value {value})")
     return problems
+
+
+def _dotted(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def _closest(model: type[Model], loc: tuple) -> str | None:
+    """The field beside ``loc``'s last key whose name is closest to it, if one is close."""
+    candidates: list[type[BaseModel]] = [model]
+    for part in loc[:-1]:
+        # A list index or a mapping key (a model's name) stays on the same models.
+        inner = [m for c in candidates if isinstance(part, str) and part in c.model_fields for m in _models_in(c.model_fields[part].annotation)]
+        candidates = inner or candidates
+    names = {name for c in candidates for name in c.model_fields}
+    close = difflib.get_close_matches(str(loc[-1]), sorted(names), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models an annotation holds: itself, or inside Optional, Annotated, tuple, dict..."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
 
 
 def _parse(model: type[Model], path: Path) -> Model:
@@ -57,7 +90,7 @@ def _parse(model: type[Model], path: Path) -> Model:
     try:
         parsed = model.model_validate(data)
     except ValidationError as exc:
-        problems += _describe(path, exc)
+        problems += _describe(path, exc, model)
     if problems:
         raise ConfigError(problems)
     return parsed

@@ -50,6 +50,34 @@ def test_unknown_field(config_dir):
     assert "10.0.0.0/16" in message
 
 
+@pytest.mark.parametrize(
+    "old, new, field, meant",
+    [
+        # required: without the hint, "aws.region: missing required field" came as well
+        ("  region: us-west-2\n", "  regoin: us-west-2\n", "aws.regoin", "region"),
+        ("  capacity_type: SPOT\n", "  capacty_type: SPOT\n", "gpu_nodes.capacty_type", "capacity_type"),
+        # inside a list item and a library value's model
+        ('      cpu_request: "500m"\n', '      cpu_requets: "500m"\n', "models.0.resources.cpu_requets", "cpu_request"),
+        ("    iops: 3000\n", "    ipos: 3000\n", "gpu_nodes.root_volume.ipos", "iops"),
+    ],
+)
+def test_a_mistyped_key_is_one_line_naming_the_field_it_likely_meant(config_dir, old, new, field, meant):
+    path = config_dir / "dev.yaml"
+    text = path.read_text()
+    assert text.count(old) >= 1
+    path.write_text(text.replace(old, new, 1))
+    problems = rejected(config_dir).splitlines()
+    about = [line for line in problems if f"{path}: " in line]
+    assert len(about) == 1, problems
+    assert about[0].startswith(f"{path}: {field}: unknown field (value ") and about[0].endswith(f"; did you mean {meant}?")
+
+
+def test_an_unknown_key_like_no_field_gets_no_guess(config_dir):
+    path = edit(config_dir, "dev.yaml", lambda d: d["network"].__setitem__("colour", "blue"))
+    message = rejected(config_dir)
+    assert f"{path}: network.colour: unknown field (value 'blue')" in message and "did you mean" not in message
+
+
 @pytest.mark.parametrize("cidr", ["10.10.0.0/33", "10.10.0.1/16", "not-a-cidr", "10.10.0.0/8"])
 def test_invalid_cidr(config_dir, cidr):
     path = edit(config_dir, "dev.yaml", lambda d: d["network"].__setitem__("vpc_cidr", cidr))
