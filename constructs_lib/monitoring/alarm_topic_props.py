@@ -9,18 +9,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from constructs_lib.security import secret_scan
+
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 PROTOCOLS = ("email", "https")
-# Webhooks whose URL is their credential (the token is in the path): (host suffix, path prefix).
-TOKEN_IN_URL_WEBHOOKS = (
-    ("hooks.slack.com", "/"),
-    ("discord.com", "/api/webhooks"),
-    ("discordapp.com", "/api/webhooks"),
-    ("webhook.office.com", "/"),
-    ("outlook.office.com", "/webhook"),
-    ("events.pagerduty.com", "/integration"),
-    ("hooks.zapier.com", "/"),
-)
 SLACK_TEAM_ID = re.compile(r"^T[A-Z0-9]{8,}$")
 SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{8,}$")
 """Slack ids as AWS Chatbot takes them: a workspace ``T...``, a channel ``C...`` (``G...``: private)."""
@@ -42,13 +34,12 @@ def endpoint_problem(protocol: str, endpoint: str) -> str | None:
             "endpoint must not carry credentials (user info or query string): a tokenised webhook is a secret; "
             "use slack_channels (AWS Chatbot) or an endpoint without a secret in its URL"
         )
-    host = url.hostname.lower()
-    for suffix, path in TOKEN_IN_URL_WEBHOOKS:
-        if (host == suffix or host.endswith("." + suffix)) and url.path.startswith(path):
-            return (
-                f"endpoint is a {suffix} webhook, whose URL is its token (a secret that would be in configuration, "
-                "plan and state): use slack_channels (AWS Chatbot) or e-mail instead"
-            )
+    service = secret_scan.token_webhook(url.hostname, url.path)
+    if service:
+        return (
+            f"endpoint is a {service} webhook, whose URL is its token (a secret that would be in configuration, "
+            "plan and state): use slack_channels (AWS Chatbot) or e-mail instead"
+        )
     return None
 
 

@@ -55,9 +55,18 @@ TOKEN_SHAPES: tuple[tuple[str, re.Pattern[str], int], ...] = (
 # access key (hex digests have no upper case; longer base64 runs are not delimited).
 _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
-_WEBHOOK_HOSTS = re.compile(
-    r"^(hooks\.slack\.com|discord(app)?\.com|[a-z0-9-]+\.webhook\.office\.com|outlook\.office\.com|"
-    r"hooks\.zapier\.com|api\.telegram\.org|chat\.googleapis\.com)$"
+# Webhooks whose URL is their credential (the token is in the path): (host, path prefix);
+# the host's subdomains too. The alarm topic refuses them as endpoints with the same table.
+TOKEN_IN_URL_WEBHOOKS = (
+    ("hooks.slack.com", "/"),
+    ("discord.com", "/api/webhooks"),
+    ("discordapp.com", "/api/webhooks"),
+    ("webhook.office.com", "/"),
+    ("outlook.office.com", "/webhook"),
+    ("events.pagerduty.com", "/integration"),
+    ("hooks.zapier.com", "/"),
+    ("api.telegram.org", "/bot"),
+    ("chat.googleapis.com", "/v1/spaces"),
 )
 _TOKEN_QUERY = re.compile(
     r"(?i)^(token|access_token|auth|authorization|key|api_?key|secret|client_secret|password|passwd|pwd|pass|"
@@ -130,6 +139,16 @@ def _random_segment(text: str, min_length: int = 12) -> bool:
     return any(looks_random(s, min_length) for s in re.split(r"[^A-Za-z0-9]+", text))
 
 
+def token_webhook(host: str, path: str) -> str | None:
+    """The service (its host in :data:`TOKEN_IN_URL_WEBHOOKS`) if ``host`` and ``path`` are
+    those of a webhook whose URL is its token, else None."""
+    host = host.lower()
+    for suffix, prefix in TOKEN_IN_URL_WEBHOOKS:
+        if (host == suffix or host.endswith("." + suffix)) and path.startswith(prefix):
+            return suffix
+    return None
+
+
 def _url_problem(url: str) -> str | None:
     try:
         parts = urlsplit(url)
@@ -143,7 +162,7 @@ def _url_problem(url: str) -> str | None:
         if _TOKEN_QUERY.match(name) and value and not value.startswith("${"):
             return f"a URL with a token in its query ({name}=)"
     path = parts.path.strip("/")
-    if _WEBHOOK_HOSTS.match(host) and len(path) > 12:
+    if token_webhook(host, parts.path) and len(path) > 12:
         return "a webhook URL whose path is its token"
     if _random_segment(path, 20):
         return "a URL with a token in its path"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.security.secret_scan import scan, scan_output
+from constructs_lib.monitoring.alarm_topic_props import endpoint_problem
+from constructs_lib.security.secret_scan import TOKEN_IN_URL_WEBHOOKS, scan, scan_output
 from tests.conftest import ROOT, load_yaml
 
 
@@ -75,6 +76,17 @@ def test_detector_catches_planted_secrets(document):
 )
 def test_detector_accepts_references(document):
     assert find_secrets(document) == []
+
+
+@pytest.mark.parametrize(("host", "prefix"), TOKEN_IN_URL_WEBHOOKS)
+def test_each_token_in_url_webhook_is_caught_in_the_output_and_refused_as_an_alarm_endpoint(host, prefix):
+    # One table for both checks: the two lists they had drifted (one knew Telegram and
+    # Google Chat, the other PagerDuty).
+    url = f"https://{host}{prefix.rstrip('/')}/T0AB12CDE/B0FG34HIJ/qrstuvwxyzabcdef"
+    found = find_secrets({"endpoint": url})  # a token that is not random-looking: only the table can tell
+    assert len(found) == 1 and "a webhook URL whose path is its token" in found[0], found
+    assert "whose URL is its token" in (endpoint_problem("https", url) or "")
+    assert endpoint_problem("https", f"https://status.example.com{prefix}") is None
 
 
 # --- the project --------------------------------------------------------------------------------
