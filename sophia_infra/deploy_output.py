@@ -3,20 +3,18 @@
 Content decides, not timestamps: a checkout, a copy or a CI artifact keeps no reliable
 time, and the deploy job receives ``cdktf.out/`` as an artifact with nothing beside it.
 So the app is synthesized again (``main.py`` with this interpreter, a few seconds) into a
-locked temporary folder, removed afterwards however this ends, and the environment's
-stacks and their manifest entries are compared byte for byte.
+locked temporary folder, removed afterwards however this ends (and the next deploy
+removes one a killed deploy left), and the environment's stacks and their manifest
+entries are compared byte for byte.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tempfile
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sophia_infra import interrupts
+from sophia_infra import interrupts, synth
 from sophia_infra import outdir as folders
 from sophia_infra.deploy_plan import environment_graph
 from sophia_infra.review import loader
@@ -28,21 +26,17 @@ class Freshness:
     detail: str
 
 
+# What a freshness check writes in its work folder: the synthesis, and its staging.
+_WORK_ENTRIES = re.compile(r"^(cdktf\.out|\.cdktf\.out\.(stage|old)-[a-z0-9_]{8})$")
+
+
 def output_freshness(out: Path, env: str, config_dir: Path | str) -> Freshness:
     """Whether ``out``'s stacks of ``env`` are what the working tree synthesizes now."""
-    with folders.locked_temporary(Path(tempfile.gettempdir()), "sophia-deploy-") as work:
+    with folders.work_folder("sophia-deploy-", _WORK_ENTRIES) as work:
         process = None
         try:
             fresh_out = work / "cdktf.out"
-            env_vars = dict(os.environ, CDKTF_OUTDIR=str(fresh_out), SOPHIA_CONFIG_DIR=str(Path(config_dir).resolve()))
-            process = subprocess.Popen(
-                [sys.executable, str(folders.REPOSITORY / "main.py")],
-                cwd=folders.REPOSITORY,
-                env=env_vars,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
+            process = synth.start_subprocess(fresh_out, config_dir=Path(config_dir))
             output, _ = process.communicate()
             if process.returncode != 0:
                 first = next((line for line in output.splitlines() if line.startswith("synth failed")), output.strip()[-300:])

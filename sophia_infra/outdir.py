@@ -226,6 +226,24 @@ def locked_temporary(parent: Path, prefix: str) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
+def work_folder(prefix: str, entries: re.Pattern[str], parent: Path | None = None) -> Iterator[Path]:
+    """A locked folder ``<prefix>XXXXXXXX`` in the temporary directory for one command's
+    work, removed however the command ends. Those a killed run of the command left
+    (unlocked, holding only names ``entries`` matches) are removed first."""
+    parent = parent or Path(tempfile.gettempdir())
+    remove_stale_work(prefix, entries, parent)
+    with locked_temporary(parent, prefix) as folder:
+        yield folder
+
+
+def remove_stale_work(prefix: str, entries: re.Pattern[str], parent: Path | None = None) -> list[Path]:
+    """The work folders of :func:`work_folder` that killed commands left, removed."""
+    parent = parent or Path(tempfile.gettempdir())
+    candidates = sorted(p for p in parent.glob(f"{prefix}*") if p.is_dir())
+    return remove_unlocked(candidates, lambda folder: all(entries.match(entry.name) for entry in folder.iterdir()))
+
+
+@contextlib.contextmanager
 def staging(target: Path) -> Iterator[Path]:
     """A locked, empty sibling of ``target`` to write into; removed unless :func:`replace` took it.
 

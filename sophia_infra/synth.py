@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -49,6 +50,21 @@ def synthesize(outdir: Path | str = DEFAULT_OUTDIR, config_dir: Path | str = DEF
         _refuse_secrets(staging)
         folders.replace(staging, outdir)
     return outdir
+
+
+def start_subprocess(outdir: Path, tree: Path = folders.REPOSITORY, config_dir: Path | None = None) -> subprocess.Popen[str]:
+    """``main.py`` of ``tree`` (a checkout; the working tree by default) synthesizing into
+    ``outdir`` in a child process, what it prints on stdout and stderr together. This
+    interpreter runs any tree: the tree's code is imported first (its script directory and
+    ``PYTHONPATH`` come before site-packages), the libraries from the current virtualenv."""
+    env = dict(os.environ, CDKTF_OUTDIR=str(outdir), PYTHONPATH=str(tree))
+    # An older tree's package may not silence jsii's Node 20 banner itself.
+    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    if config_dir is not None:
+        env["SOPHIA_CONFIG_DIR"] = str(Path(config_dir).resolve())
+    return subprocess.Popen(
+        [sys.executable, str(tree / "main.py")], cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def _refuse_secrets(staging: Path) -> None:

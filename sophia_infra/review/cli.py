@@ -29,29 +29,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from sophia_infra import interrupts
+from sophia_infra import interrupts, synth
 from sophia_infra import outdir as folders
 from sophia_infra.review.comparison import compare
 from sophia_infra.review.loader import ReviewError, load
 from sophia_infra.review.render import render_json, render_markdown, truncate
-
-
-def _synth_command(tree: Path, outdir: Path) -> subprocess.Popen[str]:
-    env = dict(os.environ, CDKTF_OUTDIR=str(outdir), PYTHONPATH=str(tree), JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
-    # The current virtualenv runs both trees: the base ref's code is imported from
-    # its worktree (script directory and PYTHONPATH come before site-packages).
-    return subprocess.Popen(
-        [sys.executable, str(tree / "main.py")], cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
 
 
 def synthesize_ref(ref: str, repo: Path, work: Path, head_out: Path | None) -> tuple[Path, Path]:
@@ -60,9 +49,9 @@ def synthesize_ref(ref: str, repo: Path, work: Path, head_out: Path | None) -> t
     jobs: dict[str, tuple[subprocess.Popen[str], Path]] = {}
     try:
         _git(repo, "worktree", "add", "--detach", "--quiet", str(tree), ref)
-        jobs["base"] = (_synth_command(tree, work / "base-out"), work / "base-out")
+        jobs["base"] = (synth.start_subprocess(work / "base-out", tree), work / "base-out")
         if head_out is None:
-            jobs["head"] = (_synth_command(repo, work / "head-out"), work / "head-out")
+            jobs["head"] = (synth.start_subprocess(work / "head-out", repo), work / "head-out")
         for label, (proc, _) in jobs.items():
             output, _ = proc.communicate()
             if proc.returncode != 0:
@@ -88,12 +77,9 @@ _WORK_ENTRIES = re.compile(r"^(base-tree|base-out|head-out|\.(base|head)-out\.(s
 
 
 def remove_stale_work(repo: Path, parent: Path | None = None) -> list[Path]:
-    """Temporary folders of reviews that were killed (unlocked, holding only what a review writes)."""
-    parent = parent or Path(tempfile.gettempdir())
-    candidates = sorted(p for p in parent.glob(f"{WORK_PREFIX}*") if p.is_dir())
-    removed = folders.remove_unlocked(
-        candidates, lambda folder: all(_WORK_ENTRIES.match(entry.name) for entry in folder.iterdir())
-    )
+    """Temporary folders of reviews that were killed (unlocked, holding only what a review
+    writes), and the git worktrees registered in them."""
+    removed = folders.remove_stale_work(WORK_PREFIX, _WORK_ENTRIES, parent)
     if removed:
         subprocess.run(["git", "-C", str(repo), "worktree", "prune"], capture_output=True, check=False)
     return removed
@@ -103,7 +89,7 @@ def remove_stale_work(repo: Path, parent: Path | None = None) -> list[Path]:
 def work_folder(repo: Path) -> Iterator[Path]:
     """A locked temporary folder for one review, removed however the review ends."""
     remove_stale_work(repo)
-    with folders.locked_temporary(Path(tempfile.gettempdir()), WORK_PREFIX) as folder:
+    with folders.work_folder(WORK_PREFIX, _WORK_ENTRIES) as folder:
         yield folder
 
 

@@ -207,3 +207,36 @@ def test_a_file_named_like_terraforms_folder_is_refused(folders, tmp_path):
     (out / "stacks" / "networking-dev" / ".terraform").write_text("mine")
     with pytest.raises(folders.OutdirError, match=r"\.terraform is not Terraform's working folder"):
         folders.check_replaceable(out)
+
+
+# --- a command's temporary work folder ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("module", "prefix", "written"),
+    [
+        ("sophia_infra.deploy_output", "sophia-deploy-", ["cdktf.out", ".cdktf.out.stage-k2j4h6g8"]),
+        ("sophia_infra.review.cli", "sophia-review-", ["base-tree", "base-out", "head-out", ".base-out.old-a1b2c3d4"]),
+    ],
+)
+def test_the_next_run_removes_the_work_folder_a_killed_one_left_and_keeps_any_other(
+    folders, tmp_path, module, prefix, written
+):
+    import importlib
+
+    entries = importlib.import_module(module)._WORK_ENTRIES
+    killed = tmp_path / f"{prefix}killed01"  # what a SIGKILLed run leaves: unlocked
+    for name in written:
+        (killed / name).mkdir(parents=True)
+    foreign = tmp_path / f"{prefix}mine0001"
+    (foreign / "cdktf.out").mkdir(parents=True)
+    (foreign / "notes.txt").write_text("mine")
+    running, fd = folders.locked_folder(tmp_path, prefix)  # another run, still going
+    try:
+        with folders.work_folder(prefix, entries, tmp_path) as work:
+            assert work.is_dir() and work.name.startswith(prefix)
+            assert not killed.exists()
+            assert (foreign / "notes.txt").read_text() == "mine" and running.is_dir()
+        assert not work.exists()
+    finally:
+        os.close(fd)
