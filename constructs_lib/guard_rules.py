@@ -69,7 +69,7 @@ class StackJudge:
         self.buckets: dict[str, tuple[str, object]] = {}
         self.bucket_refs: dict[str, set[str]] = {"encryption": set(), "public_access_block": set()}
         # Ingress sources by security group (as written), to judge their union in finish().
-        self.ingress_groups: dict[str, list[tuple[str, list[object], bool]]] = {}
+        self.ingress_groups: dict[str, list[tuple[str, tuple[str, ...], bool]]] = {}
 
     def resource(self, rtype: str, logical_id: str, config: dict) -> None:
         check = _RULES.get(rtype)
@@ -202,36 +202,22 @@ class StackJudge:
         if not config.get("kms_master_key_id") and not _true(config.get("sqs_managed_sse_enabled")):
             self.add(path, "unencrypted", "aws_sqs_queue has neither kms_master_key_id nor SSE-SQS")
 
-    def _security_group(self, rtype, address, path, config) -> None:
-        for rule in nested_blocks(config.get("ingress")):
-            self._ingress(
-                path, "aws_security_group", rule.get("cidr_blocks"), rule.get("ipv6_cidr_blocks"), rule, "${" + address + ".id}"
-            )
+    def _ingress_resource(self, rtype, address, path, config) -> None:
+        group, rules = facts.ingress_rules(rtype, address, config)
+        for rule in rules:
+            self._ingress(path, rtype, rule, group)
 
-    def _security_group_rule(self, rtype, address, path, config) -> None:
-        if config.get("type") == "ingress":
-            self._ingress(
-                path, "aws_security_group_rule", config.get("cidr_blocks"), config.get("ipv6_cidr_blocks"), config,
-                str(config.get("security_group_id")),
-            )  # fmt: skip
-
-    def _ingress_rule(self, rtype, address, path, config) -> None:
-        self._ingress(
-            path, "aws_vpc_security_group_ingress_rule", [config.get("cidr_ipv4")], [config.get("cidr_ipv6")], config,
-            str(config.get("security_group_id")),
-        )  # fmt: skip
-
-    def _ingress(self, path, rtype, ipv4, ipv6, rule, group: str) -> None:
-        # Judged on address space (constructs_lib.security.facts): the union of the rule's
-        # sources, however it is spelled (0.0.0.0/1 + 128.0.0.0/1 is the internet). A list
-        # given as one token (e.g. from another stack) is a reference: it cannot be judged.
-        listed = [*(ipv4 if isinstance(ipv4, list) else []), *(ipv6 if isinstance(ipv6, list) else [])]
-        found = facts.exposure(listed)
+    def _ingress(self, path, rtype, rule, group: str) -> None:
+        # Judged on address space (constructs_lib.security.facts, shared with the review):
+        # the union of the rule's sources, however it is spelled (0.0.0.0/1 + 128.0.0.0/1
+        # is the internet). A list given as one token (e.g. from another stack) is a
+        # reference: it cannot be judged.
+        found = facts.rule_exposure(rule)
         https_only = rule.get("from_port") in (443, "443") and rule.get("to_port") in (443, "443")
         https_only = https_only and str(rule.get("protocol", rule.get("ip_protocol"))).lower() in ("tcp", "6")
         if https_only and _under(path, self.public_https):
             return  # a public load balancer's HTTPS: allowed, and left out of its group's union
-        self.ingress_groups.setdefault(group, []).append((path, listed, found.too_broad))
+        self.ingress_groups.setdefault(group, []).append((path, found.sources, found.too_broad))
         if not found.too_broad:
             return
         ports = f"{rule.get('from_port')}-{rule.get('to_port')}/{rule.get('protocol', rule.get('ip_protocol'))}"
@@ -265,7 +251,5 @@ _RULES = {
     "aws_sns_topic": _kms_rule("kms_master_key_id"),
     "aws_cloudwatch_log_group": _kms_rule("kms_key_id"),
     "aws_sqs_queue": StackJudge._sqs,
-    "aws_security_group": StackJudge._security_group,
-    "aws_security_group_rule": StackJudge._security_group_rule,
-    "aws_vpc_security_group_ingress_rule": StackJudge._ingress_rule,
+    **dict.fromkeys(facts.INGRESS_RESOURCE_TYPES, StackJudge._ingress_resource),
 }

@@ -38,9 +38,8 @@ def _describe(path: Path, error: ValidationError, model: type[Model]) -> list[st
     explained = {_dotted((*loc[:-1], name)) for loc, name in meant.values() if name}
     problems = []
     for item in items:
-        parts = [str(part) for part in item["loc"]]
-        field = ".".join(parts) or "(top level)"
-        name = next((p for p in reversed(parts) if not p.isdigit()), "")
+        field = _dotted(item["loc"])
+        name = secret_scan.field_name([str(part) for part in item["loc"]])
         # Values are repeated only through secret_scan (redacted where they could be a
         # secret, cut when long); validators that quote the value are scrubbed the same way.
         message = secret_scan.scrub(item["msg"].removeprefix("Value error, "), item["input"], name)

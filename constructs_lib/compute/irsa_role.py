@@ -11,8 +11,7 @@ from constructs import Construct
 from constructs_lib.errors import ValidationError
 from constructs_lib.naming import ResourceKind, check
 from constructs_lib.providers import aws
-from constructs_lib.security import facts
-from constructs_lib.security.iam_role import InlinePolicy
+from constructs_lib.security.iam_role import InlinePolicy, refuse_broad_managed_policies
 from constructs_lib.security.policy import Condition, Principal, Statement, policy_document
 
 _K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")
@@ -51,12 +50,7 @@ class IrsaRole(Construct):
             value = getattr(props, arg)
             if not _K8S_NAME.fullmatch(value):
                 raise ValidationError(f"IrsaRole {id_}: {arg} must be a Kubernetes object name, got {value!r}")
-        for arn in props.managed_policy_arns:
-            if facts.is_broad_managed_policy(arn):
-                raise ValidationError(
-                    f"IrsaRole {id_}: managed_policy_arns must not grant administrator access or hold another broad managed policy "
-                    f"(AdministratorAccess, PowerUserAccess, *FullAccess), got {arn!r}"
-                )
+        refuse_broad_managed_policies(f"IrsaRole {id_}", props.managed_policy_arns)
         names = [policy.name for policy in props.inline_policies]
         for policy in props.inline_policies:
             if names.count(policy.name) > 1 or not policy.statements:

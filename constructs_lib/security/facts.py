@@ -160,6 +160,31 @@ def rule_sources(rule: Mapping[str, Any]) -> list[object]:
     ]
 
 
+def rule_exposure(rule: Mapping[str, Any]) -> Exposure:
+    """What one ingress rule admits from public address space; it is open to the internet
+    when the result is :attr:`Exposure.too_broad`."""
+    return exposure(rule_sources(rule))
+
+
+INGRESS_RESOURCE_TYPES = ("aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_ingress_rule")
+"""The resource types that can hold ingress rules (see :func:`ingress_rules`)."""
+
+
+def ingress_rules(rtype: str, address: str, body: Mapping[str, Any]) -> tuple[str, list[Mapping[str, Any]]]:
+    """The ingress rules a resource (Terraform JSON ``body`` of type ``rtype`` at ``address``)
+    holds, and the security group they belong to, as written: a group's inline ``ingress``
+    blocks (group ``${aws_security_group.<name>.id}``), an ``aws_security_group_rule`` of
+    type ``ingress`` or an ``aws_vpc_security_group_ingress_rule`` (group: its
+    ``security_group_id``). Any other resource holds none: ``("", [])``."""
+    if rtype == "aws_security_group":
+        return "${" + address + ".id}", nested_blocks(body.get("ingress"))
+    if rtype == "aws_vpc_security_group_ingress_rule" or (
+        rtype == "aws_security_group_rule" and body.get("type") == "ingress"
+    ):
+        return str(body.get("security_group_id")), [body]
+    return "", []
+
+
 def nested_blocks(value: object) -> list[Mapping[str, Any]]:
     """A nested block as cdktf writes it: one object, or a list of objects (else none)."""
     if isinstance(value, Mapping):
@@ -199,22 +224,13 @@ def ingress_findings(resources: Mapping[str, Mapping[str, Any]]) -> list[Ingress
             if not isinstance(body, Mapping):
                 continue
             address = f"{rtype}.{name}"
-            if rtype == "aws_security_group":
-                rules = nested_blocks(body.get("ingress"))
-                group = "${" + address + ".id}"
-            elif rtype == "aws_vpc_security_group_ingress_rule" or (
-                rtype == "aws_security_group_rule" and body.get("type") == "ingress"
-            ):
-                rules = [body]
-                group = str(body.get("security_group_id"))
-            else:
-                continue
+            group, rules = ingress_rules(rtype, address, body)
             for rule in rules:
                 groups.setdefault(group, []).append((address, rule))
     for group, members in sorted(groups.items()):
         flagged = False
         for address, rule in members:
-            found = exposure(rule_sources(rule))
+            found = rule_exposure(rule)
             if found.too_broad:
                 flagged = True
                 findings.append(IngressFinding(address, describe_rule(rule, found.sources), found))

@@ -10,6 +10,7 @@ without resources, and the AWS-managed administrator policies.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from constructs import Construct
@@ -26,6 +27,18 @@ from constructs_lib.security.policy import (
 )
 
 _POLICY_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,128}$")
+
+
+def refuse_broad_managed_policies(owner: str, arns: Iterable[str]) -> None:
+    """Refuse the managed policies that are never least privilege
+    (:func:`~constructs_lib.security.facts.is_broad_managed_policy`), for every role
+    construct alike; ``owner`` (``IamRole <id>``) starts the message."""
+    for arn in arns:
+        if facts.is_broad_managed_policy(arn):
+            raise ValidationError(
+                f"{owner}: managed_policy_arns must not grant administrator access or hold another broad managed policy "
+                f"(AdministratorAccess, PowerUserAccess, *FullAccess), got {arn!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -139,9 +152,4 @@ class IamRole(Construct):
                         f"IamRole {id_}: inline policy {policy.name!r} statement {statement.sid or statement.actions!r} "
                         "must name its resources"
                     )
-        for arn in props.managed_policy_arns:
-            if facts.is_broad_managed_policy(arn):
-                raise ValidationError(
-                    f"IamRole {id_}: managed_policy_arns must not grant administrator access or hold another broad managed policy "
-                    f"(AdministratorAccess, PowerUserAccess, *FullAccess), got {arn!r}"
-                )
+        refuse_broad_managed_policies(f"IamRole {id_}", props.managed_policy_arns)

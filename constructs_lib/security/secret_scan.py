@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -200,8 +200,10 @@ def _walk(value: object, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str
             yield from _walk(child, (*path, str(index)))
 
 
-def _field_name(path: tuple[str, ...]) -> str:
-    """The nearest field name of ``path`` (list indexes skipped)."""
+def field_name(path: Sequence[str]) -> str:
+    """The nearest field name of ``path`` (list indexes skipped): the name that says
+    whether a value may be a secret (``("models", "0", "image")`` -> ``image``,
+    ``("api_keys", "1")`` -> ``api_keys``). The config loader names fields by it too."""
     return next((part for part in reversed(path) if not part.isdigit()), "")
 
 
@@ -221,7 +223,7 @@ def scan(document: object) -> list[SecretFinding]:
     """Every secret-shaped value in ``document`` (parsed YAML or JSON), in document order."""
     findings: list[SecretFinding] = []
     for path, value in _walk(document):
-        field = _field_name(path)
+        field = field_name(path)
         if isinstance(value, dict) and isinstance(value.get("name"), str) and SECRET_FIELD.search(value["name"]):
             literal = value.get("value")
             if _is_literal(literal) and not value_problem(literal):  # type: ignore[arg-type]
@@ -305,7 +307,7 @@ def scrub(message: str, value: object, field: str = "") -> str:
     redacted form, and every long one cut (validators write ``got {value!r}`` into their
     own messages)."""
     for path, leaf in _walk(value):
-        name = _field_name(path) or field
+        name = field_name(path) or field
         if not isinstance(leaf, str) or len(leaf) < 4 or leaf not in message:
             continue
         if needs_redaction(leaf, name):

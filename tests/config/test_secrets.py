@@ -96,3 +96,13 @@ def test_the_committed_configuration_has_no_findings():
     for path in sorted((ROOT / "config").glob("*.yaml")):
         assert secret_scan.scan(load_yaml(path.read_text())) == [], path
     config.load(ROOT / "config")  # and loads
+
+
+def test_a_value_is_judged_by_its_nearest_field_name_not_a_list_index():
+    # One rule for the scan and for the loader's messages: a secret in a list is judged by
+    # the list's name (a password among `api_keys` is a secret-named value).
+    from constructs_lib.security import secret_scan
+
+    assert secret_scan.field_name(("models", "0", "image")) == "image"
+    assert secret_scan.field_name(["api_keys", "1"]) == "api_keys"
+    assert secret_scan.field_name(("0", "1")) == ""

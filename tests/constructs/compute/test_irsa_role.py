@@ -65,3 +65,18 @@ def test_a_service_account_that_is_not_a_kubernetes_name_is_refused_with_the_val
 def test_role_name_is_checked_against_iam():
     with pytest.raises(NamingError, match="IAM_ROLE"):
         build(IrsaRoleProps(**{**PROPS.__dict__, "role_name": "x" * 65}))
+
+
+@pytest.mark.parametrize(
+    "arn",
+    ["arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/AmazonS3FullAccess"],
+)
+def test_a_broad_managed_policy_is_refused_as_iam_role_refuses_it(arn):
+    # The same rule and message as IamRole (security.iam_role.refuse_broad_managed_policies),
+    # with the role's id and the ARN in it.
+    with pytest.raises(ValidationError) as info:
+        build(IrsaRoleProps(**{**PROPS.__dict__, "managed_policy_arns": ("arn:aws:iam::111111111111:policy/read", arn)}))
+    assert str(info.value) == (
+        "IrsaRole irsa: managed_policy_arns must not grant administrator access or hold another broad managed policy "
+        f"(AdministratorAccess, PowerUserAccess, *FullAccess), got {arn!r}"
+    )

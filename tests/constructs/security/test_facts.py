@@ -63,6 +63,36 @@ def test_each_broad_inline_rule_is_its_own_finding():
     assert [f.description for f in found] == ["tcp 5432-5432 from 0.0.0.0/1", "tcp 5432-5432 from 128.0.0.0/1"]
 
 
+def test_the_guards_and_the_review_find_the_same_open_rules():
+    from constructs_lib.guard_rules import StackJudge
+
+    open_rule = {"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/1", "128.0.0.0/1"]}
+    resources = {
+        "aws_security_group": {
+            "web": {"ingress": [open_rule]},
+            "db": {"ingress": {"from_port": 5432, "to_port": 5432, "protocol": "tcp", "cidr_blocks": ["10.0.0.0/8"]}},
+        },
+        "aws_security_group_rule": {
+            "ssh": {**open_rule, "type": "ingress", "security_group_id": "${aws_security_group.db.id}"},
+            "out": {**open_rule, "type": "egress", "security_group_id": "${aws_security_group.db.id}"},
+            "peer": {**open_rule, "type": "ingress", "cidr_blocks": "${data.x.cidrs}", "security_group_id": "sg-1"},
+        },
+        "aws_vpc_security_group_ingress_rule": {
+            "v6": {"cidr_ipv6": "::/0", "ip_protocol": "tcp", "from_port": 443, "to_port": 443, "security_group_id": "sg-2"},
+        },
+    }
+    judge = StackJudge(False, {}, {})
+    for rtype, items in resources.items():
+        for name, body in items.items():
+            judge.resource(rtype, name, body)
+    # Without construct metadata a violation's path is the resource's address.
+    guarded = {v.path for v in judge.finish() if v.rule == "public-ingress"}
+    reviewed = {f.address for f in facts.ingress_findings(resources)}
+    assert guarded == reviewed == {
+        "aws_security_group.web", "aws_security_group_rule.ssh", "aws_vpc_security_group_ingress_rule.v6"
+    }  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("arn", "broad"),
     [
