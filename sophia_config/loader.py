@@ -34,7 +34,8 @@ def _describe(path: Path, error: ValidationError, model: type[Model]) -> list[st
     items = error.errors(include_url=False)
     # A mistyped key is both an unknown field and, if the intended one is required, a
     # missing one: said once, with the field it most likely meant.
-    meant = {_dotted(item["loc"]): (item["loc"], _closest(model, item["loc"])) for item in items if item["type"] == "extra_forbidden"}
+    unknown = [item["loc"] for item in items if item["type"] == "extra_forbidden"]
+    meant = {_dotted(loc): (loc, _closest(model, loc)) for loc in unknown}
     explained = {_dotted((*loc[:-1], name)) for loc, name in meant.values() if name}
     problems = []
     for item in items:
