@@ -13,7 +13,8 @@ The emulator keeps running until ``down``, which destroys the stacks (latest
 first) and stops it.
 
 Ctrl-C or SIGTERM at any point stops every process the run started (moto, the
-CLI, Terraform and its providers) and exits 130 or 143. A failed ``up`` stops
+CLI, Terraform and its providers) and exits 130 or 143; a second one while it stops
+is ignored (:func:`sophia_infra.interrupts.handled`). A failed ``up`` stops
 everything as well: the logs of every command stay in ``<workdir>/logs/``.
 """
 
@@ -21,25 +22,19 @@ from __future__ import annotations
 
 import argparse
 import re
-import signal
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TextIO
 
+from sophia_infra import interrupts
 from sophia_infra import terraform_cli as tf
 from sophia_infra.emulator import overrides, server
 from sophia_infra.emulator.session import BOOTSTRAP, ROOT, CommandFailed, Session, deploy_order, managed_resources
 
 ENVIRONMENT = "dev"
 DEFAULT_WORKDIR = ROOT / "build" / "local"
-
-
-class Interrupted(Exception):
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
 
 
 @dataclass
@@ -97,26 +92,11 @@ def account_of(stack_config: Callable[[str], dict], stacks: list[str]) -> str:
     raise ValueError(f"no stack of {stacks} names an allowed account")
 
 
-def trap_signals() -> dict:
-    """SIGINT and SIGTERM raise :class:`Interrupted` so that ``finally`` blocks stop the run."""
-
-    def handler(signum, _frame):
-        raise Interrupted(signum)
-
-    return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-
-def restore_signals(previous: dict) -> None:
-    for sig, old in previous.items():
-        signal.signal(sig, old)
-
-
 def up(workdir: Path, only: list[str] | None = None, keep_on_failure: bool = False, out: TextIO = sys.stdout) -> int:
     session = Session(workdir)
     if session.attach() is not None:
         print(f"local-up: the emulator of {_rel(session.workdir)} already runs at {session.state.url}; `make local-down` first", file=out)
         return 1
-    previous = trap_signals()
     report = Report()
     started = time.monotonic()
     keep_running = False
@@ -164,9 +144,9 @@ def up(workdir: Path, only: list[str] | None = None, keep_on_failure: bool = Fal
             file=out,
         )
         return 0
-    except Interrupted as exc:
-        print(f"\nlocal-up: {exc} received: stopping the emulator and every process of this run", file=out, flush=True)
-        return 128 + exc.signum
+    except interrupts.Interrupted as exc:
+        print(f"\nlocal-up: {exc.name} received: stopping the emulator and every process of this run", file=out, flush=True)
+        return exc.exit_code
     except (CommandFailed, server.EmulatorError, tf.TerraformSetupError, ValueError) as exc:
         print(f"local-up: failed: {exc}", file=out, flush=True)
         if keep_on_failure and session.state is not None:
@@ -175,11 +155,9 @@ def up(workdir: Path, only: list[str] | None = None, keep_on_failure: bool = Fal
         return 1
     finally:
         if not keep_running:
-            # Ignore a second Ctrl-C while stopping: stopping is what it asks for.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            session.stop()
-        restore_signals(previous)
+            # A Ctrl-C while stopping (after a failure) asks for what is being done.
+            with interrupts.ignored():
+                session.stop()
 
 
 def down(workdir: Path, out: TextIO = sys.stdout) -> int:
@@ -190,7 +168,6 @@ def down(workdir: Path, out: TextIO = sys.stdout) -> int:
         session.stop()
         print(f"local-down: no emulator runs for {_rel(session.workdir)}; nothing to destroy", file=out)
         return 0
-    previous = trap_signals()
     started = time.monotonic()
     try:
         stacks = [s for s in environment_stacks(session) if session.state_of(s)]
@@ -207,19 +184,17 @@ def down(workdir: Path, out: TextIO = sys.stdout) -> int:
             print(f"  {stack:20} destroyed, {left} resources left  {call.seconds:6.1f}s", file=out, flush=True)
         print(f"local-down: destroyed in {time.monotonic() - started:.0f}s", file=out)
         return 0
-    except Interrupted as exc:
-        print(f"\nlocal-down: {exc} received: stopping the emulator", file=out, flush=True)
-        return 128 + exc.signum
+    except interrupts.Interrupted as exc:
+        print(f"\nlocal-down: {exc.name} received: stopping the emulator", file=out, flush=True)
+        return exc.exit_code
     except CommandFailed as exc:
         print(f"local-down: {exc}\nlocal-down: stopping the emulator anyway (its resources live only in its memory)", file=out)
         return 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        session.stop()
-        print("local-down: emulator stopped; no process of the run is left", file=out)
-        (session.workdir / "env.sh").unlink(missing_ok=True)
-        restore_signals(previous)
+        with interrupts.ignored():
+            session.stop()
+            print("local-down: emulator stopped; no process of the run is left", file=out)
+            (session.workdir / "env.sh").unlink(missing_ok=True)
 
 
 def redeploy(workdir: Path, stacks: list[str], out: TextIO = sys.stdout) -> int:
@@ -228,7 +203,6 @@ def redeploy(workdir: Path, stacks: list[str], out: TextIO = sys.stdout) -> int:
     if session.attach() is None:
         print(f"deploy: no emulator runs for {_rel(session.workdir)}; `make local-up` first", file=out)
         return 1
-    previous = trap_signals()
     try:
         for stack, plan in session.prepare(stacks).items():
             if plan.skipped:
@@ -241,12 +215,11 @@ def redeploy(workdir: Path, stacks: list[str], out: TextIO = sys.stdout) -> int:
             if not call.ok:
                 return 1
         return 0
-    except Interrupted as exc:
-        print(f"\ndeploy: {exc} received: stopping the emulator and every process of this run", file=out, flush=True)
-        session.stop()
-        return 128 + exc.signum
-    finally:
-        restore_signals(previous)
+    except interrupts.Interrupted as exc:
+        print(f"\ndeploy: {exc.name} received: stopping the emulator and every process of this run", file=out, flush=True)
+        with interrupts.ignored():
+            session.stop()
+        return exc.exit_code
 
 
 def status(workdir: Path, out: TextIO = sys.stdout) -> int:
@@ -346,12 +319,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stacks", nargs="+", help="up: deploy only these dev stacks (with the stacks they depend on); deploy: the stacks to deploy again")
     parser.add_argument("--keep-on-failure", action="store_true", help="up: leave the emulator running when a stack fails, to inspect it")
     args = parser.parse_args(argv)
-    if args.command == "up":
-        return up(args.workdir, args.stacks, args.keep_on_failure)
-    if args.command == "deploy":
-        if not args.stacks:
-            parser.error("deploy needs --stacks")
-        return redeploy(args.workdir, args.stacks)
-    if args.command == "down":
-        return down(args.workdir)
-    return status(args.workdir)
+    if args.command == "deploy" and not args.stacks:
+        parser.error("deploy needs --stacks")
+    # Each command says what an interrupt stopped; the first SIGINT/SIGTERM raises, the
+    # ones after it are ignored until the command has stopped what it started.
+    try:
+        with interrupts.handled(once=True):
+            if args.command == "up":
+                return up(args.workdir, args.stacks, args.keep_on_failure)
+            if args.command == "deploy":
+                return redeploy(args.workdir, args.stacks)
+            if args.command == "down":
+                return down(args.workdir)
+            return status(args.workdir)
+    except interrupts.Interrupted as exc:  # before a command's own handling began (or after it ended)
+        return exc.exit_code
