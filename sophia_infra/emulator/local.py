@@ -15,7 +15,9 @@ first) and stops it.
 Ctrl-C or SIGTERM at any point stops every process the run started (moto, the
 CLI, Terraform and its providers) and exits 130 or 143; a second one while it stops
 is ignored (:func:`sophia_infra.interrupts.handled`). A failed ``up`` stops
-everything as well: the logs of every command stay in ``<workdir>/logs/``.
+everything as well (exit 1): the logs of every command stay in ``<workdir>/logs/``.
+A tool the run needs and this machine lacks (the cdktf CLI or node, terraform,
+moto's server) is one line before anything starts, exit 2.
 """
 
 from __future__ import annotations
@@ -28,8 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TextIO
 
-from sophia_infra import interrupts
-from sophia_infra import terraform_cli as tf
+from sophia_infra import interrupts, tools
 from sophia_infra.emulator import overrides, server
 from sophia_infra.emulator.session import BOOTSTRAP, ROOT, CommandFailed, Session, deploy_order, managed_resources
 
@@ -97,11 +98,15 @@ def up(workdir: Path, only: list[str] | None = None, keep_on_failure: bool = Fal
     if session.attach() is not None:
         print(f"local-up: the emulator of {_rel(session.workdir)} already runs at {session.state.url}; `make local-down` first", file=out)
         return 1
+    try:
+        session.check_tools()
+    except tools.MissingTool as exc:
+        print(f"local-up: {exc}", file=out)
+        return 2
     report = Report()
     started = time.monotonic()
     keep_running = False
     try:
-        tf.terraform_binary()
         print(f"local-up: synthesizing with the pinned cdktf CLI into {_rel(session.outdir)}", file=out, flush=True)
         session.synth()
         stacks = environment_stacks(session)
@@ -147,7 +152,7 @@ def up(workdir: Path, only: list[str] | None = None, keep_on_failure: bool = Fal
     except interrupts.Interrupted as exc:
         print(f"\nlocal-up: {exc.name} received: stopping the emulator and every process of this run", file=out, flush=True)
         return exc.exit_code
-    except (CommandFailed, server.EmulatorError, tf.TerraformSetupError, ValueError) as exc:
+    except (CommandFailed, server.EmulatorError, tools.MissingTool, ValueError) as exc:
         print(f"local-up: failed: {exc}", file=out, flush=True)
         if keep_on_failure and session.state is not None:
             keep_running = True
@@ -170,6 +175,7 @@ def down(workdir: Path, out: TextIO = sys.stdout) -> int:
         return 0
     started = time.monotonic()
     try:
+        session.check_tools(emulator=False)
         stacks = [s for s in environment_stacks(session) if session.state_of(s)]
         print(f"local-down: destroying {len(stacks) - (BOOTSTRAP in stacks)} stacks on {state.url}, latest first", file=out, flush=True)
         lifted = lift_deletion_protection(session, stacks)
@@ -187,9 +193,9 @@ def down(workdir: Path, out: TextIO = sys.stdout) -> int:
     except interrupts.Interrupted as exc:
         print(f"\nlocal-down: {exc.name} received: stopping the emulator", file=out, flush=True)
         return exc.exit_code
-    except CommandFailed as exc:
+    except (CommandFailed, tools.MissingTool) as exc:
         print(f"local-down: {exc}\nlocal-down: stopping the emulator anyway (its resources live only in its memory)", file=out)
-        return 1
+        return 2 if isinstance(exc, tools.MissingTool) else 1
     finally:
         with interrupts.ignored():
             session.stop()
@@ -204,6 +210,7 @@ def redeploy(workdir: Path, stacks: list[str], out: TextIO = sys.stdout) -> int:
         print(f"deploy: no emulator runs for {_rel(session.workdir)}; `make local-up` first", file=out)
         return 1
     try:
+        session.check_tools(emulator=False)
         for stack, plan in session.prepare(stacks).items():
             if plan.skipped:
                 print(f"  {stack:20} skipped: {plan.skipped}", file=out)
@@ -220,6 +227,9 @@ def redeploy(workdir: Path, stacks: list[str], out: TextIO = sys.stdout) -> int:
         with interrupts.ignored():
             session.stop()
         return exc.exit_code
+    except tools.MissingTool as exc:
+        print(f"deploy: {exc}", file=out)
+        return 2
 
 
 def status(workdir: Path, out: TextIO = sys.stdout) -> int:
@@ -325,12 +335,13 @@ def main(argv: list[str] | None = None) -> int:
     # ones after it are ignored until the command has stopped what it started.
     try:
         with interrupts.handled(once=True):
+            # sys.stdout as it is now (the defaults bound it at import).
             if args.command == "up":
-                return up(args.workdir, args.stacks, args.keep_on_failure)
+                return up(args.workdir, args.stacks, args.keep_on_failure, out=sys.stdout)
             if args.command == "deploy":
-                return redeploy(args.workdir, args.stacks)
+                return redeploy(args.workdir, args.stacks, out=sys.stdout)
             if args.command == "down":
-                return down(args.workdir)
-            return status(args.workdir)
+                return down(args.workdir, out=sys.stdout)
+            return status(args.workdir, out=sys.stdout)
     except interrupts.Interrupted as exc:  # before a command's own handling began (or after it ended)
         return exc.exit_code

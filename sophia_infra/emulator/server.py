@@ -26,6 +26,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from sophia_infra import tools
+
 RUN_MARKER = "SOPHIA_EMULATOR_RUN"
 
 # Without it every attachment of an AWS-managed policy (arn:aws:iam::aws:policy/...) fails.
@@ -90,8 +92,7 @@ def start(executable: Path, account_id: str, run_id: str, log_path: Path, timeou
     ``MOTO_ACCOUNT_ID`` makes moto present ``account_id`` (the environment's
     account), so the stacks' ``allowed_account_ids`` hold unchanged.
     """
-    if not executable.exists():
-        raise EmulatorError(f"moto_server not found at {executable}: run `make local-up` or `make e2e` (they install .venv-e2e)")
+    require(executable)
     port = free_port()
     env = {**without_aws_settings(dict(os.environ)), **MOTO_ENV, "MOTO_ACCOUNT_ID": account_id, RUN_MARKER: run_id}
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,6 +117,12 @@ def start(executable: Path, account_id: str, run_id: str, log_path: Path, timeou
         time.sleep(0.2)
     stop(state)
     raise EmulatorError(f"moto_server did not answer on {state.url} within {timeout:.0f} s; see {log_path}")
+
+
+def require(executable: Path) -> None:
+    """Raise :class:`sophia_infra.tools.MissingTool` (one line, how to get it) if moto's server is not there."""
+    if not os.access(executable, os.X_OK):
+        raise tools.MissingTool(str(executable))
 
 
 def answers(url: str) -> bool:

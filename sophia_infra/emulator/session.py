@@ -1,5 +1,9 @@
 """One emulator run: moto on 127.0.0.1 and the pinned cdktf CLI pointed at it.
 
+The CLI is the project's one lookup (:func:`sophia_infra.tools.cdktf_command`:
+``$CDKTF_CLI``, else the CLI pinned in ``package-lock.json``, else ``cdktf``); a
+missing CLI, node or Terraform is :class:`sophia_infra.tools.MissingTool`, one line.
+
 The switch that sends a deployment to the emulator is the environment of the
 commands, never the product's output:
 
@@ -15,7 +19,7 @@ commands, never the product's output:
 - a Terraform CLI configuration of the run's own (``build/<run>/terraform.rc``),
   installing providers from the local mirror when the machine has one.
 
-The run synthesizes with ``npx cdktf synth --output build/<run>/cdktf.out``, adds
+The run synthesizes with ``cdktf synth --output build/<run>/cdktf.out``, adds
 the overrides of :mod:`moto_limits` there, and deploys from that directory with
 ``--skip-synth``: the project's ``cdktf.out/`` is never touched.
 """
@@ -32,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sophia_infra import terraform_cli as tf
+from sophia_infra import tools
 from sophia_infra.emulator import overrides, server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +83,8 @@ class Session:
     run_id: str = field(default_factory=server.new_run_id)
     state: server.ServerState | None = None
     calls: list[Call] = field(default_factory=list)
+    cli: list[str] = field(default_factory=tools.cdktf_command)
+    """The cdktf CLI every call runs, found once."""
     _children: set[int] = field(default_factory=set)
     # CLI calls running besides the one being judged (a deploy held open by a test, say).
     _active: int = 0
@@ -102,6 +109,16 @@ class Session:
     def client(self) -> server.Client:
         assert self.state is not None, "the emulator is not running"
         return server.Client(self.state.url)
+
+    def check_tools(self, *, emulator: bool = True) -> None:
+        """Raise :class:`tools.MissingTool` for the first tool the run needs that this machine
+        lacks (the CLI and the node it runs on, terraform, with ``emulator`` moto's server),
+        before anything starts."""
+        if problem := tools.missing(self.cli):
+            raise problem
+        tools.require("terraform")
+        if emulator:
+            server.require(MOTO_SERVER)
 
     # --- the emulator ---------------------------------------------------------------------
 
@@ -161,8 +178,10 @@ class Session:
         return tf.write_cli_config(path, mirror, PLUGIN_CACHE)
 
     def cdktf(self, *args: str, label: str, check: bool = True, timeout: float = 1800) -> Call:
-        """``npx cdktf <args>`` from the repository root, in its own process group, logged."""
-        command = ["npx", "--no", "cdktf", *args]
+        """``cdktf <args>`` from the repository root, in its own process group, logged."""
+        command = [*self.cli, *args]
+        if problem := tools.missing(command):
+            raise problem
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{len(list(self.log_dir.glob('*.log'))) + 1:02d}-{label}.log"
         started = time.monotonic()

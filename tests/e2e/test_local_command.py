@@ -103,10 +103,10 @@ def _assert_nothing_left(run_ids: set[str], tree: dict[int, str], workdir: Path)
 @pytest.mark.parametrize(
     ("signum", "moment"),
     [
-        # Ctrl-C while Terraform applies: the deepest tree (python, npx, node, terraform in the
+        # Ctrl-C while Terraform applies: the deepest tree (python, node (the CLI), terraform in the
         # CLI's pseudo-terminal session, the provider plugin, moto).
         (signal.SIGINT, ("terraform", "apply")),
-        # SIGTERM while the CLI synthesizes: python, npx, node, python main.py, node (jsii).
+        # SIGTERM while the CLI synthesizes: python, node (the CLI), python main.py, node (jsii).
         (signal.SIGTERM, ("main.py",)),
     ],
     ids=["sigint-during-apply", "sigterm-during-synth"],

@@ -1,0 +1,168 @@
+"""``make local-up`` / ``make local-down`` (``python -m sophia_infra.emulator``) where they
+fail or are interrupted, in seconds: a fake cdktf CLI (through ``$CDKTF_CLI``, the
+project's one lookup of the CLI), a fake moto server and a fake terraform. Runs in
+``make test``; the real run is ``make e2e`` (test_local_command.py).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sophia_infra.emulator import local, server, session
+from tests import background
+from tests.conftest import ROOT
+
+ACCOUNT = "111111111111"
+
+# synth writes two stacks; deploy starts a "Terraform" in a session of its own (as the real
+# CLI does, under a pseudo-terminal: only the run's marker finds it), says so, and waits.
+# It ignores SIGTERM, so stopping it takes the stop's whole grace period.
+FAKE_CDKTF = """
+import json, os, pathlib, signal, subprocess, sys, time
+verb, args = sys.argv[1], sys.argv[2:]
+if verb == "synth":
+    out = pathlib.Path(args[args.index("--output") + 1])
+    aws = {"aws": [{"allowed_account_ids": ["%s"], "region": "us-west-2"}]}
+    stacks = {
+        "state-bootstrap": {"provider": aws, "terraform": {"backend": {"local": {"path": "../../bootstrap.tfstate"}}}},
+        "security-dev": {"provider": aws, "resource": {"aws_kms_key": {"key": {}}}},
+    }
+    for name, config in stacks.items():
+        (out / "stacks" / name).mkdir(parents=True)
+        (out / "stacks" / name / "cdk.tf.json").write_text(json.dumps(config))
+    (out / "manifest.json").write_text(json.dumps({"stacks": {
+        "state-bootstrap": {}, "security-dev": {"dependencies": ["state-bootstrap"]}}}))
+elif verb == "deploy":
+    terraform = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=True)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # after the start: "terraform" must not inherit it
+    pathlib.Path(os.environ["FAKE_DEPLOY_STARTED"]).write_text(str(terraform.pid))
+    time.sleep(300)
+""" % ACCOUNT
+
+FAKE_MOTO = """#!{python}
+import http.server, sys
+class Answer(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer((sys.argv[2], int(sys.argv[4])), Answer).serve_forever()
+"""
+
+
+def fakes(folder: Path) -> dict[str, str]:
+    """The environment that points the command at the fakes in ``folder``."""
+    bin_dir = folder / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "terraform").write_text("#!/bin/sh\nexit 0\n")
+    (folder / "cdktf.py").write_text(FAKE_CDKTF)
+    (folder / "moto_server").write_text(FAKE_MOTO.format(python=sys.executable))
+    for program in (bin_dir / "terraform", folder / "moto_server"):
+        program.chmod(0o755)
+    return {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "CDKTF_CLI": f"{sys.executable} {folder / 'cdktf.py'}",
+        "SOPHIA_MOTO_SERVER": str(folder / "moto_server"),
+    }
+
+
+def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"{path.name} never appeared:\n{process.communicate(timeout=30)[0]}")
+        time.sleep(0.05)
+
+
+@background.early()
+def interrupted_up(folder: Path) -> dict:
+    """``up`` sent SIGINT while a stack deploys, then SIGINT and SIGTERM again while it stops."""
+    started = folder / "deploy-started"
+    workdir = folder / "work"
+    env = {**os.environ, **fakes(folder), "FAKE_DEPLOY_STARTED": str(started)}
+    process = background.popen(
+        [sys.executable, "-m", "sophia_infra.emulator", "up", "--workdir", str(workdir)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    _wait_for(started, process)
+    moto = server.ServerState.read(workdir / "emulator.json")
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
+    time.sleep(1)  # the fake CLI ignores the stop's SIGTERM: the stop waits its grace period
+    os.killpg(process.pid, signal.SIGINT)
+    os.killpg(process.pid, signal.SIGTERM)
+    output = process.communicate(timeout=120)[0]
+    return {
+        "code": process.returncode,
+        "output": output,
+        "moto": moto,
+        "terraform": int(started.read_text()),
+        "workdir": workdir,
+    }
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads the process table from /proc")
+def test_an_interrupted_up_stops_every_process_of_its_run_and_ignores_a_second_signal(interrupted_up):
+    run = interrupted_up
+    assert run["code"] == 130, run["output"]
+    assert run["output"].count("SIGINT received: stopping the emulator and every process of this run") == 1, run["output"]
+    assert "Traceback" not in run["output"] and "SIGTERM" not in run["output"], run["output"]
+    moto = run["moto"]
+    assert moto is not None and moto.account_id == ACCOUNT
+    assert server.marked_processes(moto.run_id) == []
+    assert not server._alive(moto.pid) and not server._alive(run["terraform"])
+    assert not (run["workdir"] / "emulator.json").exists()
+
+
+@pytest.fixture
+def bare_machine(tmp_path, monkeypatch) -> Path:
+    """A PATH with nothing on it; returns the run's (not yet created) folder."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.delenv("CDKTF_CLI", raising=False)
+    return tmp_path / "work"
+
+
+def _up(workdir: Path, capsys) -> tuple[int, list[str]]:
+    code = local.main(["up", "--workdir", str(workdir)])
+    return code, capsys.readouterr().out.splitlines()
+
+
+def test_up_without_node_or_the_cli_is_one_line_before_anything_starts(bare_machine, capsys):
+    code, lines = _up(bare_machine, capsys)
+    # node when the pinned CLI is installed (make test installs it), else the CLI itself.
+    assert code == 2 and len(lines) == 1, lines
+    assert lines[0].startswith(("local-up: node not found on PATH: install Node.js", "local-up: cdktf not found on PATH"))
+    assert not bare_machine.exists()
+
+
+def test_up_with_cdktf_cli_naming_a_missing_file(bare_machine, capsys, monkeypatch):
+    monkeypatch.setenv("CDKTF_CLI", "/nonexistent/bin/cdktf")
+    code, lines = _up(bare_machine, capsys)
+    assert (code, lines) == (2, [
+        "local-up: /nonexistent/bin/cdktf not found: run make synth in the repository (it installs the pinned "
+        "cdktf-cli 0.21.0 into node_modules/), or point CDKTF_CLI at another cdktf command"
+    ])  # fmt: skip
+
+
+def test_up_without_terraform_or_moto(tmp_path, bare_machine, capsys, monkeypatch):
+    monkeypatch.setenv("CDKTF_CLI", sys.executable)
+    code, lines = _up(bare_machine, capsys)
+    assert code == 2 and lines == ["local-up: terraform not found on PATH: install Terraform 1.11 (https://developer.hashicorp.com/terraform/install)"]
+
+    (tmp_path / "fakes").mkdir()
+    monkeypatch.setenv("PATH", fakes(tmp_path / "fakes")["PATH"])
+    monkeypatch.setattr(session, "MOTO_SERVER", tmp_path / "no-venv-e2e" / "moto_server")
+    code, lines = _up(bare_machine, capsys)
+    assert code == 2 and len(lines) == 1 and lines[0].startswith(f"local-up: {tmp_path}/no-venv-e2e/moto_server not found: "), lines
+    assert "make local-up and make e2e install it into .venv-e2e" in lines[0]
+    assert not bare_machine.exists()
+
