@@ -35,6 +35,8 @@ from sophia_infra.emulator import overrides, server
 from sophia_infra.emulator.session import BOOTSTRAP, ROOT, CommandFailed, Session, deploy_order, managed_resources
 
 ENVIRONMENT = "dev"
+# What each command's lines start with.
+PREFIX = {"up": "local-up", "down": "local-down", "deploy": "deploy", "status": "emulator"}
 DEFAULT_WORKDIR = ROOT / "build" / "local"
 
 
@@ -345,3 +347,6 @@ def main(argv: list[str] | None = None) -> int:
             return status(args.workdir, out=sys.stdout)
     except interrupts.Interrupted as exc:  # before a command's own handling began (or after it ended)
         return exc.exit_code
+    except server.EmulatorError as exc:  # the state file names no emulator (damaged, or not ours)
+        print(f"{PREFIX[args.command]}: {exc}")
+        return 1

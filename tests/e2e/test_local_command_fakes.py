@@ -6,6 +6,7 @@ project's one lookup of the CLI), a fake moto server and a fake terraform. Runs 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -166,3 +167,12 @@ def test_up_without_terraform_or_moto(tmp_path, bare_machine, capsys, monkeypatc
     assert "make local-up and make e2e install it into .venv-e2e" in lines[0]
     assert not bare_machine.exists()
 
+
+def test_a_damaged_state_file_is_one_line(tmp_path, capsys):
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    (workdir / "emulator.json").write_text(json.dumps({"pid": 1}))
+    for command, prefix in (("up", "local-up"), ("down", "local-down"), ("status", "emulator")):
+        assert local.main([command, "--workdir", str(workdir)]) == 1
+        lines = capsys.readouterr().out.splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"{prefix}: {workdir}/emulator.json: not an emulator state file"), lines
