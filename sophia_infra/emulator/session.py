@@ -26,6 +26,7 @@ the overrides of :mod:`moto_limits` there, and deploys from that directory with
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -155,7 +156,7 @@ class Session:
         env = server.without_aws_settings(dict(os.environ))
         env.update(
             FAKE_CREDENTIALS,
-            TF_CLI_CONFIG_FILE=str(self._cli_config()),
+            TF_CLI_CONFIG_FILE=str(self.terraform_rc),
             TF_PLUGIN_CACHE_DIR=str(PLUGIN_CACHE),
             CHECKPOINT_DISABLE="1",
             CI="true",
@@ -166,16 +167,25 @@ class Session:
             env["AWS_ENDPOINT_URL"] = self.state.url
         return env
 
-    def _cli_config(self) -> Path:
-        path = self.workdir / "terraform.rc"
-        PLUGIN_CACHE.mkdir(parents=True, exist_ok=True)
+    @functools.cached_property
+    def mirror(self) -> Path | None:
+        """This machine's provider mirror, or None: providers then come from the registry as usual."""
         try:
-            mirror = tf.find_mirror()
+            return tf.find_mirror()
         except tf.TerraformSetupError:
-            # No mirror on this machine: providers come from the registry as usual.
-            path.write_text(f'# Written by sophia_infra/emulator; do not edit.\nplugin_cache_dir = "{PLUGIN_CACHE}"\n')
-            return path
-        return tf.write_cli_config(path, mirror, PLUGIN_CACHE)
+            return None
+
+    @functools.cached_property
+    def terraform_rc(self) -> Path:
+        """The run's Terraform CLI configuration, written once: rewriting it for each call
+        would truncate it under a call that is starting meanwhile."""
+        path = self.workdir / "terraform.rc"
+        if self.mirror is not None:
+            return tf.write_cli_config(path, self.mirror, PLUGIN_CACHE)
+        PLUGIN_CACHE.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f'# Written by sophia_infra/emulator; do not edit.\nplugin_cache_dir = "{PLUGIN_CACHE}"\n')
+        return path
 
     def cdktf(self, *args: str, label: str, check: bool = True, timeout: float = 1800) -> Call:
         """``cdktf <args>`` from the repository root, in its own process group, logged."""
@@ -309,10 +319,9 @@ class Session:
 
     def missing_providers(self, stack: str) -> list[str]:
         """Providers ``stack`` requires that the local mirror lacks (none when there is no mirror)."""
-        try:
-            available = tf.mirror_providers(tf.find_mirror())
-        except tf.TerraformSetupError:
+        if self.mirror is None:
             return []
+        available = tf.mirror_providers(self.mirror)
         required = self.stack_config(stack).get("terraform", {}).get("required_providers", {})
         wanted = {tf.Provider(tf.provider_address(p["source"]), p.get("version", "")) for p in required.values()}
         return sorted(f"{p.short} {p.version}" for p in wanted - available)

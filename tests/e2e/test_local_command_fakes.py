@@ -176,3 +176,13 @@ def test_a_damaged_state_file_is_one_line(tmp_path, capsys):
         assert local.main([command, "--workdir", str(workdir)]) == 1
         lines = capsys.readouterr().out.splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"{prefix}: {workdir}/emulator.json: not an emulator state file"), lines
+
+
+def test_the_terraform_cli_configuration_is_written_once_per_run(tmp_path):
+    # Each CLI call takes the session's environment; rewriting the file for each would
+    # truncate it under a call that starts meanwhile (a test holds one deploy open).
+    run = session.Session(tmp_path / "work")
+    path = Path(run.env()["TF_CLI_CONFIG_FILE"])
+    assert path == run.workdir / "terraform.rc" and "plugin_cache_dir" in path.read_text()
+    path.write_text("# as the first call read it\n")
+    assert run.env()["TF_CLI_CONFIG_FILE"] == str(path) and path.read_text() == "# as the first call read it\n"
