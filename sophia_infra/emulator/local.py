@@ -178,9 +178,10 @@ def down(workdir: Path, out: TextIO = sys.stdout) -> int:
     started = time.monotonic()
     try:
         session.check_tools(emulator=False)
-        stacks = [s for s in environment_stacks(session) if session.state_of(s)]
+        deployed = {s: tf_state for s in environment_stacks(session) if (tf_state := session.state_of(s))}
+        stacks = list(deployed)
         print(f"local-down: destroying {len(stacks) - (BOOTSTRAP in stacks)} stacks on {state.url}, latest first", file=out, flush=True)
-        lifted = lift_deletion_protection(session, stacks)
+        lifted = lift_deletion_protection(session, deployed)
         for identifier in lifted:
             print(f"  lifted deletion protection of RDS instance {identifier} (explicit teardown of the emulator)", file=out)
         for stack in reversed(stacks):
@@ -244,15 +245,15 @@ def status(workdir: Path, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-def lift_deletion_protection(session: Session, stacks: list[str]) -> list[str]:
-    """Turn off deletion protection of the stacks' RDS instances, as an operator does before destroying.
+def lift_deletion_protection(session: Session, states: dict[str, dict | None]) -> list[str]:
+    """Turn off deletion protection of the RDS instances in ``states`` (stack -> its Terraform
+    state), as an operator does before destroying.
 
     The active database is protected on purpose, so ``cdktf destroy`` alone is refused
     (on AWS as on the emulator); retiring an environment lifts it first, explicitly.
     """
     lifted = []
-    for stack in stacks:
-        state = session.state_of(stack)
+    for state in states.values():
         for resource in (state or {}).get("resources", []):
             if resource.get("type") != "aws_db_instance" or resource.get("mode") != "managed":
                 continue

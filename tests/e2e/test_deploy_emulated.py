@@ -254,7 +254,7 @@ def test_8_cdktf_destroy_removes_every_stack_latest_first(run):
             # The active database is protected on AWS as on the emulator: destroy is refused ...
             assert call.returncode != 0 and "deletion protection" in call.output.lower(), call.output[-3000:]
             # ... until an operator lifts the protection, explicitly.
-            assert local.lift_deletion_protection(session, [stack]) == ["sophia-data-postgres-dev-blue"]
+            assert local.lift_deletion_protection(session, {stack: session.state_of(stack)}) == ["sophia-data-postgres-dev-blue"]
             call = session.destroy(stack, check=False)
         assert call.ok, f"{stack}: destroy failed (log: {call.log}):\n{call.output[-4000:]}"
         assert managed_resources(session.state_of(stack)) == [], f"{stack}: resources left in state after destroy"

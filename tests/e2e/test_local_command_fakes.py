@@ -186,3 +186,28 @@ def test_the_terraform_cli_configuration_is_written_once_per_run(tmp_path):
     assert path == run.workdir / "terraform.rc" and "plugin_cache_dir" in path.read_text()
     path.write_text("# as the first call read it\n")
     assert run.env()["TF_CLI_CONFIG_FILE"] == str(path) and path.read_text() == "# as the first call read it\n"
+
+
+def test_down_lifts_the_deletion_protection_of_the_rds_instances_in_the_states_it_read():
+    calls = []
+
+    class Client:
+        def rds(self, region, action, **params):
+            calls.append((region, action, params["DBInstanceIdentifier"], params["DeletionProtection"]))
+
+    class Run:
+        client = Client()
+
+    def instance(identifier: str, protected: bool) -> dict:
+        arn = f"arn:aws:rds:us-west-2:{ACCOUNT}:db:{identifier}"
+        return {"attributes": {"identifier": identifier, "arn": arn, "deletion_protection": protected}}
+
+    states = {
+        "data-dev": {"resources": [
+            {"mode": "managed", "type": "aws_db_instance", "instances": [instance("blue", True), instance("green", False)]},
+            {"mode": "data", "type": "aws_db_instance", "instances": [instance("read-only", True)]},
+        ]},
+        "security-dev": None,
+    }  # fmt: skip
+    assert local.lift_deletion_protection(Run(), states) == ["blue"]
+    assert calls == [("us-west-2", "ModifyDBInstance", "blue", "false")]
