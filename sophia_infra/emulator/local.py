@@ -120,20 +120,8 @@ def up(workdir: Path, only: list[str] | None = None, keep_on_failure: bool = Fal
         state = session.start(account_of(session.stack_config, stacks))
         print(f"local-up: moto on {state.url} (pid {state.pid}, account {state.account_id}, log {_rel(Path(state.log))})", file=out, flush=True)
         plans = session.prepare(stacks)
-        deployable = [s for s in stacks if not plans[s].skipped]
-        for index, stack in enumerate(stacks, 1):
-            plan = plans[stack]
-            prefix = f"  [{index}/{len(stacks)}] {stack:20}"
-            if plan.skipped:
-                report.results.append(StackResult(stack, "skipped", note=plan.skipped))
-                print(f"{prefix} skipped: {plan.skipped}", file=out, flush=True)
-                continue
-            call = session.deploy(stack)
-            applied = len(managed_resources(session.state_of(stack)))
-            result = StackResult(stack, "deployed", call.seconds, applied, len(plan.excluded_resources))
-            report.results.append(result)
-            print(f"{prefix} deployed {applied:3d} resources, {result.excluded:2d} excluded  {call.seconds:6.1f}s", file=out, flush=True)
-        outputs = session.outputs(deployable)
+        report.results = deploy_each(session, plans, out)
+        outputs = session.outputs([s for s in stacks if not plans[s].skipped])
         keep_running = True
         _print_outputs(outputs, out)
         _print_left_out(plans, out)
@@ -214,17 +202,8 @@ def redeploy(workdir: Path, stacks: list[str], out: TextIO = sys.stdout) -> int:
         return 1
     try:
         session.check_tools(emulator=False)
-        for stack, plan in session.prepare(stacks).items():
-            if plan.skipped:
-                print(f"  {stack:20} skipped: {plan.skipped}", file=out)
-                continue
-            call = session.deploy(stack, check=False)
-            applied = len(managed_resources(session.state_of(stack)))
-            state = "deployed" if call.ok else f"FAILED (log: {_rel(call.log)})"
-            print(f"  {stack:20} {state} {applied:3d} resources, {len(plan.excluded_resources):2d} excluded  {call.seconds:6.1f}s", file=out)
-            if not call.ok:
-                return 1
-        return 0
+        results = deploy_each(session, session.prepare(stacks), out, check=False)
+        return 1 if any(r.status == "failed" for r in results) else 0
     except interrupts.Interrupted as exc:
         print(f"\ndeploy: {exc.name} received: stopping the emulator and every process of this run", file=out, flush=True)
         with interrupts.ignored():
@@ -233,6 +212,27 @@ def redeploy(workdir: Path, stacks: list[str], out: TextIO = sys.stdout) -> int:
     except tools.MissingTool as exc:
         print(f"deploy: {exc}", file=out)
         return 2
+
+
+def deploy_each(session: Session, plans: dict[str, overrides.StackPlan], out: TextIO, check: bool = True) -> list[StackResult]:
+    """``cdktf deploy`` of each stack of ``plans`` in their order, one progress line each with
+    its time; ``check``: raise :class:`CommandFailed` on a failure, else stop after it."""
+    results = []
+    for index, (stack, plan) in enumerate(plans.items(), 1):
+        prefix = f"  [{index}/{len(plans)}] {stack:20}"
+        if plan.skipped:
+            results.append(StackResult(stack, "skipped", note=plan.skipped))
+            print(f"{prefix} skipped: {plan.skipped}", file=out, flush=True)
+            continue
+        call = session.deploy(stack, check=check)
+        applied = len(managed_resources(session.state_of(stack)))
+        result = StackResult(stack, "deployed" if call.ok else "failed", call.seconds, applied, len(plan.excluded_resources))
+        results.append(result)
+        status = "deployed" if call.ok else f"FAILED (log: {_rel(call.log)})"
+        print(f"{prefix} {status} {applied:3d} resources, {result.excluded:2d} excluded  {call.seconds:6.1f}s", file=out, flush=True)
+        if not call.ok:
+            break
+    return results
 
 
 def status(workdir: Path, out: TextIO = sys.stdout) -> int:

@@ -6,6 +6,7 @@ project's one lookup of the CLI), a fake moto server and a fake terraform. Runs 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sophia_infra.emulator import local, server, session
+from sophia_infra.emulator import local, overrides, server, session
 from tests import background
 from tests.conftest import ROOT
 
@@ -211,3 +212,31 @@ def test_down_lifts_the_deletion_protection_of_the_rds_instances_in_the_states_i
     }  # fmt: skip
     assert local.lift_deletion_protection(Run(), states) == ["blue"]
     assert calls == [("us-west-2", "ModifyDBInstance", "blue", "false")]
+
+
+def test_deploy_each_prints_a_line_per_stack_and_stops_after_a_failure(tmp_path):
+    class Run:
+        def __init__(self):
+            self.deployed = []
+
+        def deploy(self, stack, check=True):
+            self.deployed.append(stack)
+            return session.Call([stack], 1 if stack == "data-dev" else 0, 2.0, "", tmp_path / f"{stack}.log")
+
+        def state_of(self, stack):
+            return {"resources": [{"mode": "managed", "type": "aws_kms_key", "name": "k", "instances": [{}, {}]}]}
+
+    plans = {name: overrides.StackPlan(name) for name in ("security-dev", "ai-workloads-dev", "data-dev", "compute-dev")}
+    plans["ai-workloads-dev"].skipped = "needs a Kubernetes API"
+    plans["security-dev"].excluded["aws_s3_bucket_policy.p"] = "moto"
+    out, run = io.StringIO(), Run()
+    results = local.deploy_each(run, plans, out, check=False)
+    assert [(r.stack, r.status, r.applied, r.excluded) for r in results] == [
+        ("security-dev", "deployed", 2, 1), ("ai-workloads-dev", "skipped", 0, 0), ("data-dev", "failed", 2, 0),
+    ]  # fmt: skip
+    assert run.deployed == ["security-dev", "data-dev"]
+    assert out.getvalue().splitlines() == [
+        "  [1/4] security-dev         deployed   2 resources,  1 excluded     2.0s",
+        "  [2/4] ai-workloads-dev     skipped: needs a Kubernetes API",
+        f"  [3/4] data-dev             FAILED (log: {tmp_path}/data-dev.log)   2 resources,  0 excluded     2.0s",
+    ]
