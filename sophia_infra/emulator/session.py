@@ -272,19 +272,22 @@ class Session:
     def deploy(self, stack: str, check: bool = True) -> Call:
         return self._stack_call(stack, *self.deploy_args(stack), label=f"deploy-{stack}", check=check)
 
+    def on_output(self, verb: str, *stacks: str) -> list[str]:
+        """``<verb> <stacks>`` as every call after the synthesis runs it: from the run's output, with :data:`SKIP`."""
+        return [verb, *stacks, "--output", str(self.outdir), *SKIP]
+
     def deploy_args(self, stack: str, auto_approve: bool = True) -> list[str]:
         return [
-            "deploy", stack, "--output", str(self.outdir), *SKIP, "--ignore-missing-stack-dependencies", "--no-color",
+            *self.on_output("deploy", stack), "--ignore-missing-stack-dependencies", "--no-color",
             *(["--auto-approve"] if auto_approve else []),
         ]  # fmt: skip
 
     def diff(self, stack: str) -> Call:
-        return self._stack_call(stack, "diff", stack, "--output", str(self.outdir), *SKIP, "--no-color", label=f"diff-{stack}", check=True)
+        return self._stack_call(stack, *self.on_output("diff", stack), "--no-color", label=f"diff-{stack}", check=True)
 
     def destroy(self, stack: str, check: bool = True) -> Call:
         return self._stack_call(
-            stack, "destroy", stack, "--output", str(self.outdir), *SKIP,
-            "--auto-approve", "--ignore-missing-stack-dependencies", "--no-color",
+            stack, *self.on_output("destroy", stack), "--auto-approve", "--ignore-missing-stack-dependencies", "--no-color",
             label=f"destroy-{stack}", check=check,
         )  # fmt: skip
 
@@ -292,7 +295,7 @@ class Session:
         """``cdktf output`` of ``stacks``: stack -> {output: value} (sensitive outputs left out, as the CLI does)."""
         path = self.workdir / "outputs.json"
         path.unlink(missing_ok=True)
-        self.cdktf("output", *stacks, "--output", str(self.outdir), *SKIP, "--outputs-file", str(path), label="output")
+        self.cdktf(*self.on_output("output", *stacks), "--outputs-file", str(path), label="output")
         return json.loads(path.read_text())
 
     # --- the synthesized app ----------------------------------------------------------------
