@@ -325,9 +325,7 @@ class Session:
         if self.mirror is None:
             return []
         available = tf.mirror_providers(self.mirror)
-        required = self.stack_config(stack).get("terraform", {}).get("required_providers", {})
-        wanted = {tf.Provider(tf.provider_address(p["source"]), p.get("version", "")) for p in required.values()}
-        return sorted(f"{p.short} {p.version}" for p in wanted - available)
+        return sorted(f"{p.short} {p.version}" for p in set(tf.required_providers(self.stack_config(stack))) - available)
 
     def backend(self, stack: str) -> dict | None:
         return self.stack_config(stack).get("terraform", {}).get("backend", {}).get("s3")
