@@ -25,6 +25,7 @@ import urllib.request
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from sophia_infra import tools
 
@@ -192,6 +193,22 @@ def _all_pids() -> list[int]:
     return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
 
 
+class ProcStat(NamedTuple):
+    state: str  # R, S, D, Z (zombie), ...
+    ppid: int
+    pgid: int
+
+
+def proc_stat(pid: int) -> ProcStat | None:
+    """A process's state, parent and process group from ``/proc/<pid>/stat``; None once it is gone."""
+    try:
+        # The command name, in parentheses, may hold spaces and parentheses: split after the last one.
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return ProcStat(fields[0], int(fields[1]), int(fields[2]))
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+
+
 def _markers_of(pid: int) -> set[str]:
     prefix = f"{RUN_MARKER}=".encode()
     try:
@@ -210,11 +227,9 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     if _HAS_PROC:
-        try:
-            # A zombie (exited, not yet reaped by its parent) runs nothing.
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except (FileNotFoundError, IndexError):
-            return False
+        # A zombie (exited, not yet reaped by its parent) runs nothing.
+        stat = proc_stat(pid)
+        return stat is not None and stat.state != "Z"
     return True
 
 
@@ -225,14 +240,7 @@ def _group_alive(pgid: int) -> bool:
             return True
         except ProcessLookupError:
             return False
-    for pid in _all_pids():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+    return any((stat := proc_stat(pid)) and stat.pgid == pgid and stat.state != "Z" for pid in _all_pids())
 
 
 def _signal(pid: int, sig: int) -> None:

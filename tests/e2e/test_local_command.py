@@ -52,12 +52,8 @@ def _descendants(pid: int) -> dict[int, str]:
     """Live descendants of ``pid`` (pid -> command line), through any session or process group."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (FileNotFoundError, IndexError, ProcessLookupError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
+        if entry.name.isdigit() and (stat := server.proc_stat(int(entry.name))):
+            children.setdefault(stat.ppid, []).append(int(entry.name))
     found: dict[int, str] = {}
     todo = list(children.get(pid, []))
     while todo:
