@@ -7,7 +7,8 @@ Python turns SIGINT into ``KeyboardInterrupt`` but lets SIGTERM (what CI runners
 and ``timeout`` send) end the process at once, skipping all clean-up. Inside
 :func:`handled`, both raise :class:`Interrupted`. Clean-up that an interrupt must not cut
 short (stopping an emulator and every process of its run) runs under :func:`ignored`, or
-under ``handled(once=True)``, which ignores every signal after the first by itself.
+under ``handled(once=True)``, which ignores every signal after the first by itself; steps
+that must happen together run under :func:`deferred`.
 """
 
 from __future__ import annotations
@@ -75,6 +76,17 @@ def ignored() -> Iterator[None]:
         yield
     finally:
         _restore(previous)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM wait (blocked) and arrive when it ends: for a few
+    steps that must happen together (two renames), whose interruption still counts."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _restore(previous: dict) -> None:

@@ -217,3 +217,13 @@ def test_ignored_shields_a_block_then_gives_the_handlers_back():
             signal.raise_signal(signal.SIGTERM)
         signal.raise_signal(signal.SIGTERM)  # handled again
     assert raised.value.signum == signal.SIGTERM
+
+
+def test_deferred_holds_signals_until_the_block_ends():
+    steps = []
+    with pytest.raises(interrupts.Interrupted) as raised, interrupts.handled():
+        with interrupts.deferred():
+            signal.raise_signal(signal.SIGTERM)
+            steps.append("both renames done")
+        steps.append("after the block")
+    assert steps == ["both renames done"] and raised.value.signum == signal.SIGTERM
