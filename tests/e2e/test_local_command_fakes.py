@@ -25,7 +25,7 @@ ACCOUNT = "111111111111"
 
 # synth writes two stacks; deploy starts a "Terraform" in a session of its own (as the real
 # CLI does, under a pseudo-terminal: only the run's marker finds it), says so, and waits.
-# It ignores SIGTERM, so stopping it takes the stop's whole grace period.
+# On SIGTERM (the stop) it says so and takes a second to end, as a CLI cleaning up does.
 FAKE_CDKTF = """
 import json, os, pathlib, signal, subprocess, sys, time
 verb, args = sys.argv[1], sys.argv[2:]
@@ -42,8 +42,12 @@ if verb == "synth":
     (out / "manifest.json").write_text(json.dumps({"stacks": {
         "state-bootstrap": {}, "security-dev": {"dependencies": ["state-bootstrap"]}}}))
 elif verb == "deploy":
+    def stop(signum, frame):
+        pathlib.Path(os.environ["FAKE_DEPLOY_STOPPING"]).touch()
+        time.sleep(1)
+        sys.exit(1)
+    signal.signal(signal.SIGTERM, stop)
     terraform = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=True)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # after the start: "terraform" must not inherit it
     pathlib.Path(os.environ["FAKE_DEPLOY_STARTED"]).write_text(str(terraform.pid))
     time.sleep(300)
 """ % ACCOUNT
@@ -87,9 +91,9 @@ def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 120) -> No
 @background.early()
 def interrupted_up(folder: Path) -> dict:
     """``up`` sent SIGINT while a stack deploys, then SIGINT and SIGTERM again while it stops."""
-    started = folder / "deploy-started"
+    started, stopping = folder / "deploy-started", folder / "deploy-stopping"
     workdir = folder / "work"
-    env = {**os.environ, **fakes(folder), "FAKE_DEPLOY_STARTED": str(started)}
+    env = {**os.environ, **fakes(folder), "FAKE_DEPLOY_STARTED": str(started), "FAKE_DEPLOY_STOPPING": str(stopping)}
     process = background.popen(
         [sys.executable, "-m", "sophia_infra.emulator", "up", "--workdir", str(workdir)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -97,7 +101,7 @@ def interrupted_up(folder: Path) -> dict:
     _wait_for(started, process)
     moto = server.ServerState.read(workdir / "emulator.json")
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
-    time.sleep(1)  # the fake CLI ignores the stop's SIGTERM: the stop waits its grace period
+    _wait_for(stopping, process)  # the stop has begun and waits for the CLI: Ctrl-C again
     os.killpg(process.pid, signal.SIGINT)
     os.killpg(process.pid, signal.SIGTERM)
     output = process.communicate(timeout=120)[0]
