@@ -5,7 +5,10 @@ traceback.
 
 Python turns SIGINT into ``KeyboardInterrupt`` but lets SIGTERM (what CI runners, ``kill``
 and ``timeout`` send) end the process at once, skipping all clean-up. Inside
-:func:`handled`, both raise :class:`Interrupted`.
+:func:`handled`, both raise :class:`Interrupted`. Clean-up that an interrupt must not cut
+short (stopping an emulator and every process of its run) runs under :func:`ignored`, or
+under ``handled(once=True)``, which ignores every signal after the first by itself; steps
+that must happen together run under :func:`deferred`.
 """
 
 from __future__ import annotations
@@ -41,15 +44,54 @@ def _raise(signum: int, frame: object) -> None:
     raise Interrupted(signum)
 
 
+def _raise_once(signum: int, frame: object) -> None:
+    # Ignoring starts here, in the handler, so that no second signal can come in between.
+    for sig in SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
 @contextlib.contextmanager
-def handled() -> Iterator[None]:
-    """Within the block, SIGINT and SIGTERM raise :class:`Interrupted` (main thread only)."""
-    previous = {sig: signal.signal(sig, _raise) for sig in SIGNALS}
+def handled(*, once: bool = False) -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM raise :class:`Interrupted` (main thread only).
+
+    ``once``: only the first one does; from then to the end of the block both are ignored,
+    so that the clean-up it started (``except`` and ``finally`` inside the block) runs to its
+    end however often Ctrl-C is pressed. Only for clean-up that ends by itself in bounded
+    time; a child started after the first signal inherits the ignoring. (A deployment does
+    not use it: a second Ctrl-C there is meant for Terraform, which stops at once.)"""
+    previous = {sig: signal.signal(sig, _raise_once if once else _raise) for sig in SIGNALS}
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        _restore(previous)
+
+
+@contextlib.contextmanager
+def ignored() -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM are ignored (and lost): for clean-up that what the
+    user asks for by pressing Ctrl-C (stopping) must not interrupt (main thread only)."""
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in SIGNALS}
+    try:
+        yield
+    finally:
+        _restore(previous)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM wait (blocked) and arrive when it ends: for a few
+    steps that must happen together (two renames), whose interruption still counts."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _restore(previous: dict) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
 
 
 def stop(process: subprocess.Popen, signum: int = signal.SIGTERM, timeout: float = 60) -> None:

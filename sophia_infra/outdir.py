@@ -32,11 +32,12 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from sophia_infra import interrupts
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 OUTPUT_ENTRIES = frozenset({"manifest.json", "stacks"})
@@ -262,7 +263,7 @@ def replace(new: Path, target: Path, what: str = "output folder") -> None:
     # target missing. No lock: when another command puts its output in place between our
     # two renames, ours fails with ENOTEMPTY and is retried (the last one wins).
     olds = []
-    with _signals_deferred():
+    with interrupts.deferred():
         for _ in range(10):
             if target.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
@@ -282,16 +283,6 @@ def replace(new: Path, target: Path, what: str = "output folder") -> None:
             raise OutdirError(f"could not put the new output in place of {target}: other commands keep replacing it")
     for old in olds:
         shutil.rmtree(old, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    signals = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 # --- What was written ---------------------------------------------------------------------

@@ -60,6 +60,15 @@ def provider_address(source: str) -> str:
     return "/".join(parts)
 
 
+def required_providers(config: dict) -> list[Provider]:
+    """The providers a stack's configuration (its parsed ``cdk.tf.json``) requires, by name."""
+    required = config.get("terraform", {}).get("required_providers", {})
+    return [
+        Provider(provider_address(spec.get("source", name)), str(spec.get("version", "")))
+        for name, spec in sorted(required.items())
+    ]
+
+
 def mirror_providers(mirror: Path) -> set[Provider]:
     """Providers in a filesystem mirror with the unpacked layout ``HOST/NS/TYPE/VERSION/OS_ARCH/``."""
     found: set[Provider] = set()

@@ -20,6 +20,8 @@ HOW_TO_GET = {
     "or point CDKTF_CLI at another cdktf command",
     "terraform": "install Terraform 1.11 (https://developer.hashicorp.com/terraform/install)",
     "git": "install git (https://git-scm.com/downloads)",
+    "moto_server": "make local-up and make e2e install it into .venv-e2e (tools/e2e-requirements.lock); "
+    "SOPHIA_MOTO_SERVER names another one",
 }
 # A cdktf CLI is a Node.js script: without node it fails with "env: node: not found".
 NEEDS_NODE = frozenset({"cdktf", "npx", "npm"})
@@ -28,12 +30,13 @@ PINNED_CDKTF = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "
 
 
 class MissingTool(Exception):
-    """A tool is not on PATH; ``str()`` names it and how to get it."""
+    """A tool is not on PATH (or not at the path given); ``str()`` names it and how to get it."""
 
     def __init__(self, tool: str):
         self.tool = tool
         hint = HOW_TO_GET.get(Path(tool).name, "install it or put it on PATH")
-        super().__init__(f"{tool} not found on PATH: {hint}")
+        where = "not found" if os.sep in tool else "not found on PATH"
+        super().__init__(f"{tool} {where}: {hint}")
 
 
 def cdktf_command() -> list[str]:

@@ -46,15 +46,6 @@ class StackResult:
     messages: list[str] = field(default_factory=list)
 
 
-def required_providers(stack_json: Path) -> list[tf.Provider]:
-    config = json.loads(stack_json.read_text())
-    required = config.get("terraform", {}).get("required_providers", {})
-    return [
-        tf.Provider(tf.provider_address(spec.get("source", name)), str(spec.get("version", "")))
-        for name, spec in sorted(required.items())
-    ]
-
-
 def missing_providers(needed: list[tf.Provider], available: set[tf.Provider]) -> list[str]:
     """Why a stack cannot be validated here (empty when it can).
 
@@ -114,7 +105,7 @@ def init_stack(stack_dir: Path, work_root: Path, env: dict[str, str], available:
     """Stage and ``terraform init`` a stack; a result if it ends here (skipped or invalid), else None."""
     name = stack_dir.name
     started = time.monotonic()
-    needed = required_providers(stack_dir / "cdk.tf.json")
+    needed = tf.required_providers(json.loads((stack_dir / "cdk.tf.json").read_text()))
     missing = missing_providers(needed, available)
     if missing:
         return StackResult(name, "skipped", messages=missing)

@@ -13,33 +13,31 @@ The emulator keeps running until ``down``, which destroys the stacks (latest
 first) and stops it.
 
 Ctrl-C or SIGTERM at any point stops every process the run started (moto, the
-CLI, Terraform and its providers) and exits 130 or 143. A failed ``up`` stops
-everything as well: the logs of every command stay in ``<workdir>/logs/``.
+CLI, Terraform and its providers) and exits 130 or 143; a second one while it stops
+is ignored (:func:`sophia_infra.interrupts.handled`). A failed ``up`` stops
+everything as well (exit 1): the logs of every command stay in ``<workdir>/logs/``.
+A tool the run needs and this machine lacks (the cdktf CLI or node, terraform,
+moto's server) is one line before anything starts, exit 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-import signal
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TextIO
 
-from sophia_infra import terraform_cli as tf
+from sophia_infra import interrupts, tools
 from sophia_infra.emulator import overrides, server
 from sophia_infra.emulator.session import BOOTSTRAP, ROOT, CommandFailed, Session, deploy_order, managed_resources
 
 ENVIRONMENT = "dev"
+# What each command's lines start with.
+PREFIX = {"up": "local-up", "down": "local-down", "deploy": "deploy", "status": "emulator"}
 DEFAULT_WORKDIR = ROOT / "build" / "local"
-
-
-class Interrupted(Exception):
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
 
 
 @dataclass
@@ -97,31 +95,20 @@ def account_of(stack_config: Callable[[str], dict], stacks: list[str]) -> str:
     raise ValueError(f"no stack of {stacks} names an allowed account")
 
 
-def trap_signals() -> dict:
-    """SIGINT and SIGTERM raise :class:`Interrupted` so that ``finally`` blocks stop the run."""
-
-    def handler(signum, _frame):
-        raise Interrupted(signum)
-
-    return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-
-def restore_signals(previous: dict) -> None:
-    for sig, old in previous.items():
-        signal.signal(sig, old)
-
-
 def up(workdir: Path, only: list[str] | None = None, keep_on_failure: bool = False, out: TextIO = sys.stdout) -> int:
     session = Session(workdir)
     if session.attach() is not None:
         print(f"local-up: the emulator of {_rel(session.workdir)} already runs at {session.state.url}; `make local-down` first", file=out)
         return 1
-    previous = trap_signals()
+    try:
+        session.check_tools()
+    except tools.MissingTool as exc:
+        print(f"local-up: {exc}", file=out)
+        return 2
     report = Report()
     started = time.monotonic()
     keep_running = False
     try:
-        tf.terraform_binary()
         print(f"local-up: synthesizing with the pinned cdktf CLI into {_rel(session.outdir)}", file=out, flush=True)
         session.synth()
         stacks = environment_stacks(session)
@@ -133,20 +120,8 @@ def up(workdir: Path, only: list[str] | None = None, keep_on_failure: bool = Fal
         state = session.start(account_of(session.stack_config, stacks))
         print(f"local-up: moto on {state.url} (pid {state.pid}, account {state.account_id}, log {_rel(Path(state.log))})", file=out, flush=True)
         plans = session.prepare(stacks)
-        deployable = [s for s in stacks if not plans[s].skipped]
-        for index, stack in enumerate(stacks, 1):
-            plan = plans[stack]
-            prefix = f"  [{index}/{len(stacks)}] {stack:20}"
-            if plan.skipped:
-                report.results.append(StackResult(stack, "skipped", note=plan.skipped))
-                print(f"{prefix} skipped: {plan.skipped}", file=out, flush=True)
-                continue
-            call = session.deploy(stack)
-            applied = len(managed_resources(session.state_of(stack)))
-            result = StackResult(stack, "deployed", call.seconds, applied, len(plan.excluded_resources))
-            report.results.append(result)
-            print(f"{prefix} deployed {applied:3d} resources, {result.excluded:2d} excluded  {call.seconds:6.1f}s", file=out, flush=True)
-        outputs = session.outputs(deployable)
+        report.results = deploy_each(session, plans, out)
+        outputs = session.outputs([s for s in stacks if not plans[s].skipped])
         keep_running = True
         _print_outputs(outputs, out)
         _print_left_out(plans, out)
@@ -164,10 +139,10 @@ def up(workdir: Path, only: list[str] | None = None, keep_on_failure: bool = Fal
             file=out,
         )
         return 0
-    except Interrupted as exc:
-        print(f"\nlocal-up: {exc} received: stopping the emulator and every process of this run", file=out, flush=True)
-        return 128 + exc.signum
-    except (CommandFailed, server.EmulatorError, tf.TerraformSetupError, ValueError) as exc:
+    except interrupts.Interrupted as exc:
+        print(f"\nlocal-up: {exc.name} received: stopping the emulator and every process of this run", file=out, flush=True)
+        return exc.exit_code
+    except (CommandFailed, server.EmulatorError, tools.MissingTool, ValueError) as exc:
         print(f"local-up: failed: {exc}", file=out, flush=True)
         if keep_on_failure and session.state is not None:
             keep_running = True
@@ -175,11 +150,9 @@ def up(workdir: Path, only: list[str] | None = None, keep_on_failure: bool = Fal
         return 1
     finally:
         if not keep_running:
-            # Ignore a second Ctrl-C while stopping: stopping is what it asks for.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            session.stop()
-        restore_signals(previous)
+            # A Ctrl-C while stopping (after a failure) asks for what is being done.
+            with interrupts.ignored():
+                session.stop()
 
 
 def down(workdir: Path, out: TextIO = sys.stdout) -> int:
@@ -190,12 +163,13 @@ def down(workdir: Path, out: TextIO = sys.stdout) -> int:
         session.stop()
         print(f"local-down: no emulator runs for {_rel(session.workdir)}; nothing to destroy", file=out)
         return 0
-    previous = trap_signals()
     started = time.monotonic()
     try:
-        stacks = [s for s in environment_stacks(session) if session.state_of(s)]
+        session.check_tools(emulator=False)
+        deployed = {s: tf_state for s in environment_stacks(session) if (tf_state := session.state_of(s))}
+        stacks = list(deployed)
         print(f"local-down: destroying {len(stacks) - (BOOTSTRAP in stacks)} stacks on {state.url}, latest first", file=out, flush=True)
-        lifted = lift_deletion_protection(session, stacks)
+        lifted = lift_deletion_protection(session, deployed)
         for identifier in lifted:
             print(f"  lifted deletion protection of RDS instance {identifier} (explicit teardown of the emulator)", file=out)
         for stack in reversed(stacks):
@@ -207,19 +181,17 @@ def down(workdir: Path, out: TextIO = sys.stdout) -> int:
             print(f"  {stack:20} destroyed, {left} resources left  {call.seconds:6.1f}s", file=out, flush=True)
         print(f"local-down: destroyed in {time.monotonic() - started:.0f}s", file=out)
         return 0
-    except Interrupted as exc:
-        print(f"\nlocal-down: {exc} received: stopping the emulator", file=out, flush=True)
-        return 128 + exc.signum
-    except CommandFailed as exc:
+    except interrupts.Interrupted as exc:
+        print(f"\nlocal-down: {exc.name} received: stopping the emulator", file=out, flush=True)
+        return exc.exit_code
+    except (CommandFailed, tools.MissingTool) as exc:
         print(f"local-down: {exc}\nlocal-down: stopping the emulator anyway (its resources live only in its memory)", file=out)
-        return 1
+        return 2 if isinstance(exc, tools.MissingTool) else 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        session.stop()
-        print("local-down: emulator stopped; no process of the run is left", file=out)
-        (session.workdir / "env.sh").unlink(missing_ok=True)
-        restore_signals(previous)
+        with interrupts.ignored():
+            session.stop()
+            print("local-down: emulator stopped; no process of the run is left", file=out)
+            (session.workdir / "env.sh").unlink(missing_ok=True)
 
 
 def redeploy(workdir: Path, stacks: list[str], out: TextIO = sys.stdout) -> int:
@@ -228,25 +200,39 @@ def redeploy(workdir: Path, stacks: list[str], out: TextIO = sys.stdout) -> int:
     if session.attach() is None:
         print(f"deploy: no emulator runs for {_rel(session.workdir)}; `make local-up` first", file=out)
         return 1
-    previous = trap_signals()
     try:
-        for stack, plan in session.prepare(stacks).items():
-            if plan.skipped:
-                print(f"  {stack:20} skipped: {plan.skipped}", file=out)
-                continue
-            call = session.deploy(stack, check=False)
-            applied = len(managed_resources(session.state_of(stack)))
-            state = "deployed" if call.ok else f"FAILED (log: {_rel(call.log)})"
-            print(f"  {stack:20} {state} {applied:3d} resources, {len(plan.excluded_resources):2d} excluded  {call.seconds:6.1f}s", file=out)
-            if not call.ok:
-                return 1
-        return 0
-    except Interrupted as exc:
-        print(f"\ndeploy: {exc} received: stopping the emulator and every process of this run", file=out, flush=True)
-        session.stop()
-        return 128 + exc.signum
-    finally:
-        restore_signals(previous)
+        session.check_tools(emulator=False)
+        results = deploy_each(session, session.prepare(stacks), out, check=False)
+        return 1 if any(r.status == "failed" for r in results) else 0
+    except interrupts.Interrupted as exc:
+        print(f"\ndeploy: {exc.name} received: stopping the emulator and every process of this run", file=out, flush=True)
+        with interrupts.ignored():
+            session.stop()
+        return exc.exit_code
+    except tools.MissingTool as exc:
+        print(f"deploy: {exc}", file=out)
+        return 2
+
+
+def deploy_each(session: Session, plans: dict[str, overrides.StackPlan], out: TextIO, check: bool = True) -> list[StackResult]:
+    """``cdktf deploy`` of each stack of ``plans`` in their order, one progress line each with
+    its time; ``check``: raise :class:`CommandFailed` on a failure, else stop after it."""
+    results = []
+    for index, (stack, plan) in enumerate(plans.items(), 1):
+        prefix = f"  [{index}/{len(plans)}] {stack:20}"
+        if plan.skipped:
+            results.append(StackResult(stack, "skipped", note=plan.skipped))
+            print(f"{prefix} skipped: {plan.skipped}", file=out, flush=True)
+            continue
+        call = session.deploy(stack, check=check)
+        applied = len(managed_resources(session.state_of(stack)))
+        result = StackResult(stack, "deployed" if call.ok else "failed", call.seconds, applied, len(plan.excluded_resources))
+        results.append(result)
+        status = "deployed" if call.ok else f"FAILED (log: {_rel(call.log)})"
+        print(f"{prefix} {status} {applied:3d} resources, {result.excluded:2d} excluded  {call.seconds:6.1f}s", file=out, flush=True)
+        if not call.ok:
+            break
+    return results
 
 
 def status(workdir: Path, out: TextIO = sys.stdout) -> int:
@@ -259,15 +245,15 @@ def status(workdir: Path, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-def lift_deletion_protection(session: Session, stacks: list[str]) -> list[str]:
-    """Turn off deletion protection of the stacks' RDS instances, as an operator does before destroying.
+def lift_deletion_protection(session: Session, states: dict[str, dict | None]) -> list[str]:
+    """Turn off deletion protection of the RDS instances in ``states`` (stack -> its Terraform
+    state), as an operator does before destroying.
 
     The active database is protected on purpose, so ``cdktf destroy`` alone is refused
     (on AWS as on the emulator); retiring an environment lifts it first, explicitly.
     """
     lifted = []
-    for stack in stacks:
-        state = session.state_of(stack)
+    for state in states.values():
         for resource in (state or {}).get("resources", []):
             if resource.get("type") != "aws_db_instance" or resource.get("mode") != "managed":
                 continue
@@ -346,12 +332,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stacks", nargs="+", help="up: deploy only these dev stacks (with the stacks they depend on); deploy: the stacks to deploy again")
     parser.add_argument("--keep-on-failure", action="store_true", help="up: leave the emulator running when a stack fails, to inspect it")
     args = parser.parse_args(argv)
-    if args.command == "up":
-        return up(args.workdir, args.stacks, args.keep_on_failure)
-    if args.command == "deploy":
-        if not args.stacks:
-            parser.error("deploy needs --stacks")
-        return redeploy(args.workdir, args.stacks)
-    if args.command == "down":
-        return down(args.workdir)
-    return status(args.workdir)
+    if args.command == "deploy" and not args.stacks:
+        parser.error("deploy needs --stacks")
+    # Each command says what an interrupt stopped; the first SIGINT/SIGTERM raises, the
+    # ones after it are ignored until the command has stopped what it started.
+    try:
+        with interrupts.handled(once=True):
+            # sys.stdout as it is now (the defaults bound it at import).
+            if args.command == "up":
+                return up(args.workdir, args.stacks, args.keep_on_failure, out=sys.stdout)
+            if args.command == "deploy":
+                return redeploy(args.workdir, args.stacks, out=sys.stdout)
+            if args.command == "down":
+                return down(args.workdir, out=sys.stdout)
+            return status(args.workdir, out=sys.stdout)
+    except interrupts.Interrupted as exc:  # before a command's own handling began (or after it ended)
+        return exc.exit_code
+    except server.EmulatorError as exc:  # the state file names no emulator (damaged, or not ours)
+        print(f"{PREFIX[args.command]}: {exc}")
+        return 1

@@ -25,6 +25,9 @@ import urllib.request
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
+
+from sophia_infra import tools
 
 RUN_MARKER = "SOPHIA_EMULATOR_RUN"
 
@@ -90,8 +93,7 @@ def start(executable: Path, account_id: str, run_id: str, log_path: Path, timeou
     ``MOTO_ACCOUNT_ID`` makes moto present ``account_id`` (the environment's
     account), so the stacks' ``allowed_account_ids`` hold unchanged.
     """
-    if not executable.exists():
-        raise EmulatorError(f"moto_server not found at {executable}: run `make local-up` or `make e2e` (they install .venv-e2e)")
+    require(executable)
     port = free_port()
     env = {**without_aws_settings(dict(os.environ)), **MOTO_ENV, "MOTO_ACCOUNT_ID": account_id, RUN_MARKER: run_id}
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,6 +118,12 @@ def start(executable: Path, account_id: str, run_id: str, log_path: Path, timeou
         time.sleep(0.2)
     stop(state)
     raise EmulatorError(f"moto_server did not answer on {state.url} within {timeout:.0f} s; see {log_path}")
+
+
+def require(executable: Path) -> None:
+    """Raise :class:`sophia_infra.tools.MissingTool` (one line, how to get it) if moto's server is not there."""
+    if not os.access(executable, os.X_OK):
+        raise tools.MissingTool(str(executable))
 
 
 def answers(url: str) -> bool:
@@ -185,6 +193,22 @@ def _all_pids() -> list[int]:
     return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
 
 
+class ProcStat(NamedTuple):
+    state: str  # R, S, D, Z (zombie), ...
+    ppid: int
+    pgid: int
+
+
+def proc_stat(pid: int) -> ProcStat | None:
+    """A process's state, parent and process group from ``/proc/<pid>/stat``; None once it is gone."""
+    try:
+        # The command name, in parentheses, may hold spaces and parentheses: split after the last one.
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return ProcStat(fields[0], int(fields[1]), int(fields[2]))
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+
+
 def _markers_of(pid: int) -> set[str]:
     prefix = f"{RUN_MARKER}=".encode()
     try:
@@ -203,11 +227,9 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     if _HAS_PROC:
-        try:
-            # A zombie (exited, not yet reaped by its parent) runs nothing.
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except (FileNotFoundError, IndexError):
-            return False
+        # A zombie (exited, not yet reaped by its parent) runs nothing.
+        stat = proc_stat(pid)
+        return stat is not None and stat.state != "Z"
     return True
 
 
@@ -218,14 +240,7 @@ def _group_alive(pgid: int) -> bool:
             return True
         except ProcessLookupError:
             return False
-    for pid in _all_pids():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+    return any((stat := proc_stat(pid)) and stat.pgid == pgid and stat.state != "Z" for pid in _all_pids())
 
 
 def _signal(pid: int, sig: int) -> None:

@@ -1,5 +1,9 @@
 """One emulator run: moto on 127.0.0.1 and the pinned cdktf CLI pointed at it.
 
+The CLI is the project's one lookup (:func:`sophia_infra.tools.cdktf_command`:
+``$CDKTF_CLI``, else the CLI pinned in ``package-lock.json``, else ``cdktf``); a
+missing CLI, node or Terraform is :class:`sophia_infra.tools.MissingTool`, one line.
+
 The switch that sends a deployment to the emulator is the environment of the
 commands, never the product's output:
 
@@ -15,13 +19,14 @@ commands, never the product's output:
 - a Terraform CLI configuration of the run's own (``build/<run>/terraform.rc``),
   installing providers from the local mirror when the machine has one.
 
-The run synthesizes with ``npx cdktf synth --output build/<run>/cdktf.out``, adds
+The run synthesizes with ``cdktf synth --output build/<run>/cdktf.out``, adds
 the overrides of :mod:`moto_limits` there, and deploys from that directory with
 ``--skip-synth``: the project's ``cdktf.out/`` is never touched.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -32,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sophia_infra import terraform_cli as tf
+from sophia_infra import tools
 from sophia_infra.emulator import overrides, server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +84,8 @@ class Session:
     run_id: str = field(default_factory=server.new_run_id)
     state: server.ServerState | None = None
     calls: list[Call] = field(default_factory=list)
+    cli: list[str] = field(default_factory=tools.cdktf_command)
+    """The cdktf CLI every call runs, found once."""
     _children: set[int] = field(default_factory=set)
     # CLI calls running besides the one being judged (a deploy held open by a test, say).
     _active: int = 0
@@ -102,6 +110,16 @@ class Session:
     def client(self) -> server.Client:
         assert self.state is not None, "the emulator is not running"
         return server.Client(self.state.url)
+
+    def check_tools(self, *, emulator: bool = True) -> None:
+        """Raise :class:`tools.MissingTool` for the first tool the run needs that this machine
+        lacks (the CLI and the node it runs on, terraform, with ``emulator`` moto's server),
+        before anything starts."""
+        if problem := tools.missing(self.cli):
+            raise problem
+        tools.require("terraform")
+        if emulator:
+            server.require(MOTO_SERVER)
 
     # --- the emulator ---------------------------------------------------------------------
 
@@ -138,7 +156,7 @@ class Session:
         env = server.without_aws_settings(dict(os.environ))
         env.update(
             FAKE_CREDENTIALS,
-            TF_CLI_CONFIG_FILE=str(self._cli_config()),
+            TF_CLI_CONFIG_FILE=str(self.terraform_rc),
             TF_PLUGIN_CACHE_DIR=str(PLUGIN_CACHE),
             CHECKPOINT_DISABLE="1",
             CI="true",
@@ -149,20 +167,31 @@ class Session:
             env["AWS_ENDPOINT_URL"] = self.state.url
         return env
 
-    def _cli_config(self) -> Path:
-        path = self.workdir / "terraform.rc"
-        PLUGIN_CACHE.mkdir(parents=True, exist_ok=True)
+    @functools.cached_property
+    def mirror(self) -> Path | None:
+        """This machine's provider mirror, or None: providers then come from the registry as usual."""
         try:
-            mirror = tf.find_mirror()
+            return tf.find_mirror()
         except tf.TerraformSetupError:
-            # No mirror on this machine: providers come from the registry as usual.
-            path.write_text(f'# Written by sophia_infra/emulator; do not edit.\nplugin_cache_dir = "{PLUGIN_CACHE}"\n')
-            return path
-        return tf.write_cli_config(path, mirror, PLUGIN_CACHE)
+            return None
+
+    @functools.cached_property
+    def terraform_rc(self) -> Path:
+        """The run's Terraform CLI configuration, written once: rewriting it for each call
+        would truncate it under a call that is starting meanwhile."""
+        path = self.workdir / "terraform.rc"
+        if self.mirror is not None:
+            return tf.write_cli_config(path, self.mirror, PLUGIN_CACHE)
+        PLUGIN_CACHE.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f'# Written by sophia_infra/emulator; do not edit.\nplugin_cache_dir = "{PLUGIN_CACHE}"\n')
+        return path
 
     def cdktf(self, *args: str, label: str, check: bool = True, timeout: float = 1800) -> Call:
-        """``npx cdktf <args>`` from the repository root, in its own process group, logged."""
-        command = ["npx", "--no", "cdktf", *args]
+        """``cdktf <args>`` from the repository root, in its own process group, logged."""
+        command = [*self.cli, *args]
+        if problem := tools.missing(command):
+            raise problem
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{len(list(self.log_dir.glob('*.log'))) + 1:02d}-{label}.log"
         started = time.monotonic()
@@ -243,19 +272,22 @@ class Session:
     def deploy(self, stack: str, check: bool = True) -> Call:
         return self._stack_call(stack, *self.deploy_args(stack), label=f"deploy-{stack}", check=check)
 
+    def on_output(self, verb: str, *stacks: str) -> list[str]:
+        """``<verb> <stacks>`` as every call after the synthesis runs it: from the run's output, with :data:`SKIP`."""
+        return [verb, *stacks, "--output", str(self.outdir), *SKIP]
+
     def deploy_args(self, stack: str, auto_approve: bool = True) -> list[str]:
         return [
-            "deploy", stack, "--output", str(self.outdir), *SKIP, "--ignore-missing-stack-dependencies", "--no-color",
+            *self.on_output("deploy", stack), "--ignore-missing-stack-dependencies", "--no-color",
             *(["--auto-approve"] if auto_approve else []),
         ]  # fmt: skip
 
     def diff(self, stack: str) -> Call:
-        return self._stack_call(stack, "diff", stack, "--output", str(self.outdir), *SKIP, "--no-color", label=f"diff-{stack}", check=True)
+        return self._stack_call(stack, *self.on_output("diff", stack), "--no-color", label=f"diff-{stack}", check=True)
 
     def destroy(self, stack: str, check: bool = True) -> Call:
         return self._stack_call(
-            stack, "destroy", stack, "--output", str(self.outdir), *SKIP,
-            "--auto-approve", "--ignore-missing-stack-dependencies", "--no-color",
+            stack, *self.on_output("destroy", stack), "--auto-approve", "--ignore-missing-stack-dependencies", "--no-color",
             label=f"destroy-{stack}", check=check,
         )  # fmt: skip
 
@@ -263,7 +295,7 @@ class Session:
         """``cdktf output`` of ``stacks``: stack -> {output: value} (sensitive outputs left out, as the CLI does)."""
         path = self.workdir / "outputs.json"
         path.unlink(missing_ok=True)
-        self.cdktf("output", *stacks, "--output", str(self.outdir), *SKIP, "--outputs-file", str(path), label="output")
+        self.cdktf(*self.on_output("output", *stacks), "--outputs-file", str(path), label="output")
         return json.loads(path.read_text())
 
     # --- the synthesized app ----------------------------------------------------------------
@@ -290,13 +322,10 @@ class Session:
 
     def missing_providers(self, stack: str) -> list[str]:
         """Providers ``stack`` requires that the local mirror lacks (none when there is no mirror)."""
-        try:
-            available = tf.mirror_providers(tf.find_mirror())
-        except tf.TerraformSetupError:
+        if self.mirror is None:
             return []
-        required = self.stack_config(stack).get("terraform", {}).get("required_providers", {})
-        wanted = {tf.Provider(tf.provider_address(p["source"]), p.get("version", "")) for p in required.values()}
-        return sorted(f"{p.short} {p.version}" for p in wanted - available)
+        available = tf.mirror_providers(self.mirror)
+        return sorted(f"{p.short} {p.version}" for p in set(tf.required_providers(self.stack_config(stack))) - available)
 
     def backend(self, stack: str) -> dict | None:
         return self.stack_config(stack).get("terraform", {}).get("backend", {}).get("s3")

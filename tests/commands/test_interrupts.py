@@ -1,5 +1,6 @@
 """Interrupted commands leave nothing behind: real SIGINT, SIGTERM and SIGKILL sent to
-``main.py``, the review and the deploy command running as subprocesses.
+``main.py``, the review and the deploy command running as subprocesses; and the helpers of
+:mod:`sophia_infra.interrupts` they share, in this process.
 
 On the old code SIGTERM ended them at once: the synthesis left its ``.cdktf.out.*``
 staging folder (never cleaned), the review a registered git worktree and its temporary
@@ -8,6 +9,7 @@ folder, the deployment its running ``cdktf`` without a summary.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from sophia_infra import interrupts
 from tests import background
 from tests.conftest import ROOT, tree_bytes
 
@@ -175,3 +178,52 @@ def test_deploy_interrupted_stops_cdktf_cleanly_and_prints_the_summary(interrupt
     assert "security-dev: INTERRUPTED" in deployed["stdout"] and "result: INTERRUPTED (SIGTERM)" in deployed["stdout"]
     assert "output:   matches the working tree" in deployed["stdout"]
     assert deployed["left"] == []
+
+
+# --- handled(once=True) and ignored(), in this process -----------------------------------
+# signal.raise_signal runs the Python handler before it returns: no waiting, no race.
+
+
+def test_handled_raises_interrupted_with_the_shells_exit_code_and_restores_the_handlers():
+    before = {sig: signal.getsignal(sig) for sig in interrupts.SIGNALS}
+    with pytest.raises(interrupts.Interrupted) as raised, interrupts.handled():
+        signal.raise_signal(signal.SIGTERM)
+    assert (raised.value.name, raised.value.exit_code) == ("SIGTERM", 143)
+    assert {sig: signal.getsignal(sig) for sig in interrupts.SIGNALS} == before
+
+
+def test_a_second_signal_cuts_the_clean_up_short_unless_handled_once():
+    def run(once: bool) -> list[str]:
+        steps = []
+        with contextlib.suppress(interrupts.Interrupted), interrupts.handled(once=once):
+            try:
+                signal.raise_signal(signal.SIGINT)
+            finally:
+                steps.append("clean-up started")
+                signal.raise_signal(signal.SIGINT)  # Ctrl-C again
+                signal.raise_signal(signal.SIGTERM)
+                steps.append("clean-up done")
+        return steps
+
+    assert run(once=False) == ["clean-up started"]
+    assert run(once=True) == ["clean-up started", "clean-up done"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ignored_shields_a_block_then_gives_the_handlers_back():
+    with pytest.raises(interrupts.Interrupted) as raised, interrupts.handled():
+        with interrupts.ignored():
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGTERM)
+        signal.raise_signal(signal.SIGTERM)  # handled again
+    assert raised.value.signum == signal.SIGTERM
+
+
+def test_deferred_holds_signals_until_the_block_ends():
+    steps = []
+    with pytest.raises(interrupts.Interrupted) as raised, interrupts.handled():
+        with interrupts.deferred():
+            signal.raise_signal(signal.SIGTERM)
+            steps.append("both renames done")
+        steps.append("after the block")
+    assert steps == ["both renames done"] and raised.value.signum == signal.SIGTERM

@@ -36,6 +36,18 @@ def test_provider_addresses_are_normalized_like_terraform():
     assert terraform_cli.provider_address("example.com/acme/thing") == "example.com/acme/thing"
 
 
+def test_required_providers_read_like_terraform_reads_them():
+    config = requiring(kubernetes=("hashicorp/kubernetes", "2.38.0"), aws=("aws", "5.100.0"))
+    config["terraform"]["required_providers"]["random"] = {}  # no source: hashicorp/<name>
+    P = terraform_cli.Provider
+    assert terraform_cli.required_providers(config) == [
+        P("registry.terraform.io/hashicorp/aws", "5.100.0"),
+        P("registry.terraform.io/hashicorp/kubernetes", "2.38.0"),
+        P("registry.terraform.io/hashicorp/random", ""),
+    ]
+    assert terraform_cli.required_providers({}) == []
+
+
 def test_mirror_listing_and_cli_config(tmp_path):
     binary = tmp_path / "mirror/registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64/terraform-provider-aws_v5.100.0_x5"
     binary.parent.mkdir(parents=True)

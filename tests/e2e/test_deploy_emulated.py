@@ -1,6 +1,6 @@
 """Deploy the dev environment the way users deploy it: the pinned cdktf CLI, against moto.
 
-Every step goes through ``npx cdktf`` (synth, deploy, diff, output, destroy) with
+Every step goes through the pinned ``cdktf`` (synth, deploy, diff, output, destroy) with
 the S3 backend and the DynamoDB lock on the emulator. The tests share one
 emulator and depend on each other's effects, so they run in file order:
 
@@ -254,7 +254,7 @@ def test_8_cdktf_destroy_removes_every_stack_latest_first(run):
             # The active database is protected on AWS as on the emulator: destroy is refused ...
             assert call.returncode != 0 and "deletion protection" in call.output.lower(), call.output[-3000:]
             # ... until an operator lifts the protection, explicitly.
-            assert local.lift_deletion_protection(session, [stack]) == ["sophia-data-postgres-dev-blue"]
+            assert local.lift_deletion_protection(session, {stack: session.state_of(stack)}) == ["sophia-data-postgres-dev-blue"]
             call = session.destroy(stack, check=False)
         assert call.ok, f"{stack}: destroy failed (log: {call.log}):\n{call.output[-4000:]}"
         assert managed_resources(session.state_of(stack)) == [], f"{stack}: resources left in state after destroy"
@@ -274,7 +274,7 @@ def test_8_cdktf_destroy_removes_every_stack_latest_first(run):
 
 
 class InteractiveDeploy:
-    """``npx cdktf deploy`` without ``--auto-approve`` under a pseudo-terminal (the CLI needs one to ask)."""
+    """``cdktf deploy`` without ``--auto-approve`` under a pseudo-terminal (the CLI needs one to ask)."""
 
     PROMPT = "Only 'yes' will be accepted to approve."
 
@@ -284,7 +284,7 @@ class InteractiveDeploy:
         master, replica = pty.openpty()
         self.master = master
         self.process = subprocess.Popen(
-            ["npx", "--no", "cdktf", *session.deploy_args(stack, auto_approve=False)],
+            [*session.cli, *session.deploy_args(stack, auto_approve=False)],
             cwd=ROOT,
             env=session.env(),
             stdin=replica,

@@ -52,12 +52,8 @@ def _descendants(pid: int) -> dict[int, str]:
     """Live descendants of ``pid`` (pid -> command line), through any session or process group."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (FileNotFoundError, IndexError, ProcessLookupError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
+        if entry.name.isdigit() and (stat := server.proc_stat(int(entry.name))):
+            children.setdefault(stat.ppid, []).append(int(entry.name))
     found: dict[int, str] = {}
     todo = list(children.get(pid, []))
     while todo:
@@ -103,10 +99,10 @@ def _assert_nothing_left(run_ids: set[str], tree: dict[int, str], workdir: Path)
 @pytest.mark.parametrize(
     ("signum", "moment"),
     [
-        # Ctrl-C while Terraform applies: the deepest tree (python, npx, node, terraform in the
+        # Ctrl-C while Terraform applies: the deepest tree (python, node (the CLI), terraform in the
         # CLI's pseudo-terminal session, the provider plugin, moto).
         (signal.SIGINT, ("terraform", "apply")),
-        # SIGTERM while the CLI synthesizes: python, npx, node, python main.py, node (jsii).
+        # SIGTERM while the CLI synthesizes: python, node (the CLI), python main.py, node (jsii).
         (signal.SIGTERM, ("main.py",)),
     ],
     ids=["sigint-during-apply", "sigterm-during-synth"],
