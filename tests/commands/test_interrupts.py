@@ -193,6 +193,9 @@ def test_handled_raises_interrupted_with_the_shells_exit_code_and_restores_the_h
 
 
 def test_a_second_signal_cuts_the_clean_up_short_unless_handled_once():
+    # What the process had before: Python's default, or SIG_IGN when started in the background.
+    before = {sig: signal.getsignal(sig) for sig in interrupts.SIGNALS}
+
     def run(once: bool) -> list[str]:
         steps = []
         with contextlib.suppress(interrupts.Interrupted), interrupts.handled(once=once):
@@ -207,7 +210,7 @@ def test_a_second_signal_cuts_the_clean_up_short_unless_handled_once():
 
     assert run(once=False) == ["clean-up started"]
     assert run(once=True) == ["clean-up started", "clean-up done"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert {sig: signal.getsignal(sig) for sig in interrupts.SIGNALS} == before
 
 
 def test_ignored_shields_a_block_then_gives_the_handlers_back():
