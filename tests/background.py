@@ -4,8 +4,9 @@ A test that runs the app or a command in a subprocess spends seconds waiting for
 and pytest runs one test at a time: on a 2-core machine the other core idles. Work
 declared with :func:`early` is queued when collection ends (only what the selected
 tests need) and done by background threads, one per spare core; the test that needs
-it reads its result, and does it itself if it is still queued then. The session's
-synths (``tests/conftest.py``) and the slowest command runs are done this way.
+it reads its result, and rather than wait, it does queued work itself (that work if it
+is still queued). The session's synths (``tests/conftest.py``) and the slowest command
+runs are done this way.
 
 The work must not touch jsii or monkeypatch anything: it runs beside the tests. It
 starts its subprocesses with :func:`popen`, which runs them at a lower priority (the
@@ -14,10 +15,12 @@ tests running meanwhile keep their core) and stops them when the session ends.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -98,28 +101,36 @@ def _in_order(names: set[str]) -> list[str]:
 
 
 def result(name: str) -> Any:
-    """The result of the named early work. Work still queued is taken off the queue and
-    done here, at once: the test would otherwise wait for work queued before it, while
-    its own core idles."""
+    """The result of the named early work. A test never just waits while work is queued:
+    it does the named work itself if it is still queued, else other queued work (in queue
+    order) until the named work is done, so that both cores stay busy."""
     if name not in _started:
         if _folder is None:
             raise RuntimeError(f"{name}: the session has not started the background work")
         start(needed_by([name]), _folder)
-    with _lock:
-        future = _started[name]
-        stolen = future.cancel()  # False once a worker took it (or it is done)
-        if stolen:
-            future = _started[name] = Future()
-            future.set_running_or_notify_cancel()  # so that nobody else cancels it
-    if stolen:
-        try:
-            future.set_result(_work[name][0](_folder / name))
-        except BaseException as exc:  # noqa: BLE001 - kept for every test that reads it
-            future.set_exception(exc)
+    while not _do_here(name) and not _started[name].done():
+        if not any(_do_here(other) for other in _in_order(set(_started)) if other != name):
+            break  # nothing left in the queue: wait
     try:
-        return future.result()
+        return _started[name].result()
     except subprocess.CalledProcessError as exc:
         pytest.fail(f"{name}: {' '.join(map(str, exc.cmd))} failed with exit code {exc.returncode}:\n{exc.stderr}\n{exc.output}")
+
+
+def _do_here(name: str) -> bool:
+    """Take ``name`` off the queue and do it in this thread; False if it was not queued."""
+    with _lock:
+        if not _started[name].cancel():  # a worker took it, or it is done
+            return False
+        future = _started[name] = Future()
+        future.set_running_or_notify_cancel()  # so that nobody else cancels it
+    try:
+        future.set_result(_work[name][0](_folder / name))
+    except BaseException as exc:  # noqa: BLE001 - kept for every test that reads it
+        future.set_exception(exc)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise  # Ctrl-C ends the session, whichever work it came in
+    return True
 
 
 def popen(args: list[str], **options: Any) -> subprocess.Popen:
@@ -146,15 +157,26 @@ def run(args: list[str], *, check: bool = True, **options: Any) -> subprocess.Co
 
 def stop() -> None:
     """End of the session (finished, failed or interrupted): stop every process early
-    work started, and wait for the work to end."""
+    work started, and wait for the work to end.
+
+    SIGTERM first, to each process group: a command stops what it started itself
+    (``local-up`` its emulator and CLI, which run in process groups of their own). What
+    is still there after 10 s is killed."""
     _closing.set()
     with _lock:
         processes = list(_processes)
-    for process in processes:
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                process.kill()
+    running = [process for process in processes if process.poll() is None]
+    _signal_groups(running, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for process in running:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    _signal_groups(processes, signal.SIGKILL)  # a group may outlive its leader
     if _pool is not None:
         _pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _signal_groups(processes: list[subprocess.Popen], signum: int) -> None:
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signum)
