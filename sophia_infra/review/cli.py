@@ -33,6 +33,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,8 +89,8 @@ def remove_stale_work(repo: Path, parent: Path | None = None) -> list[Path]:
 @contextlib.contextmanager
 def work_folder(repo: Path) -> Iterator[Path]:
     """A locked temporary folder for one review, removed however the review ends."""
-    remove_stale_work(repo)
-    with folders.work_folder(WORK_PREFIX, _WORK_ENTRIES) as folder:
+    remove_stale_work(repo)  # and the worktrees registered in them, which outdir cannot know
+    with folders.locked_temporary(Path(tempfile.gettempdir()), WORK_PREFIX) as folder:
         yield folder
 
 
