@@ -33,18 +33,16 @@ _WORK_ENTRIES = re.compile(r"^(cdktf\.out|\.cdktf\.out\.(stage|old)-[a-z0-9_]{8}
 def output_freshness(out: Path, env: str, config_dir: Path | str) -> Freshness:
     """Whether ``out``'s stacks of ``env`` are what the working tree synthesizes now."""
     with folders.work_folder("sophia-deploy-", _WORK_ENTRIES) as work:
-        process = None
+        fresh_out = work / "cdktf.out"
+        process = synth.start_subprocess(fresh_out, config_dir=Path(config_dir))
         try:
-            fresh_out = work / "cdktf.out"
-            process = synth.start_subprocess(fresh_out, config_dir=Path(config_dir))
             output, _ = process.communicate()
-            if process.returncode != 0:
-                first = next((line for line in output.splitlines() if line.startswith("synth failed")), output.strip()[-300:])
-                return Freshness(False, f"the working tree does not synthesize ({first})")
-            return compare_outputs(out, fresh_out, env)
         finally:
-            if process is not None:
-                interrupts.stop(process)
+            interrupts.stop(process)  # interrupted: it stops and cleans up after itself
+        if process.returncode != 0:
+            first = next((line for line in output.splitlines() if line.startswith("synth failed")), output.strip()[-300:])
+            return Freshness(False, f"the working tree does not synthesize ({first})")
+        return compare_outputs(out, fresh_out, env)
 
 
 def compare_outputs(out: Path, fresh: Path, env: str) -> Freshness:

@@ -144,7 +144,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     needed = background.needed_by(name for item in session.items for name in getattr(item, "fixturenames", ()))
     base = Path(session.config._tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
-    background.start(sorted(needed), base / "early")
+    background.start(needed, base / "early")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
